@@ -1,0 +1,328 @@
+"""Shared base class of skae's public estimators."""
+
+import re
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._modules import ACTIVATIONS
+from ._net import make_net, map_batches
+
+# Rows per batch at inference time: large enough to amortise the Python
+# overhead, small enough to keep memory bounded on big inputs.
+_INFERENCE_BATCH_SIZE = 4096
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def resolve_device(device):
+    """Return the torch device string that ``device`` names.
+
+    Parameters
+    ----------
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when available,
+        else CPU).
+
+    Returns
+    -------
+    device : str
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is malformed or names a CUDA device that is not available.
+    """
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return device
+    match = re.fullmatch(r"cuda(?::(\d+))?", device)
+    if match is None:
+        raise ValueError(
+            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}."
+        )
+    if not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine (torch.cuda.is_available() is False). Use device='cpu', or "
+            "device='auto' to take CUDA only where it exists."
+        )
+    if match.group(1) is not None and int(match.group(1)) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} was requested but only {torch.cuda.device_count()} "
+            "CUDA device(s) are available."
+        )
+    return device
+
+
+def _seed_from(random_state):
+    """An int seed from ``random_state``, without touching global RNG state.
+
+    ``None`` draws fresh OS entropy (each fit differs), not numpy's global RNG.
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(np.iinfo(np.int32).max))
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextmanager
+def _seeded_torch(seed, device):
+    """Seed torch's RNG for the block and restore the global state after it."""
+    device = torch.device(device)
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(cuda[0]):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of the autoencoder estimators.
+
+    Warning: This class should not be used directly. Use derived classes instead.
+    """
+
+    _kind = None  # "ae" or "vae": which skorch net the leaf trains
+
+    _parameter_constraints: dict = {
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "loss": [StrOptions({"mse", "bce"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        latent_dim=2,
+        *,
+        hidden_layer_sizes=(256, 128),
+        activation="relu",
+        loss="mse",
+        max_epochs=200,
+        batch_size=64,
+        lr=1e-3,
+        weight_decay=1e-4,
+        early_stopping=True,
+        validation_fraction=0.1,
+        patience=10,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.latent_dim = latent_dim
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers; got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _validate_X(self, X, reset):
+        """Validated float32/float64 copy-free view of X, with skae's checks."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
+        if X.dtype == np.float64 and X.size and np.abs(X).max() > _FLOAT32_MAX:
+            raise ValueError(
+                "X has values too large for float32, the precision the network "
+                "computes in; scale the data (e.g. StandardScaler)."
+            )
+        if self.loss == "bce" and X.size and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "loss='bce' needs X in [0, 1] (got values in "
+                f"[{X.min():.4g}, {X.max():.4g}]); rescale it, e.g. with "
+                "MinMaxScaler, or use loss='mse'."
+            )
+        return X
+
+    def _net_kwargs(self, X):
+        """Keyword arguments of :func:`skae._net.make_net` for leaf specifics."""
+        return {}
+
+    # --------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder on X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = self._validate_X(X, reset=True)
+        device = resolve_device(self.device)
+        seed = _seed_from(self.random_state)
+        net = make_net(
+            self._kind,
+            n_samples=X.shape[0],
+            n_features=X.shape[1],
+            latent_dim=self.latent_dim,
+            hidden_layer_sizes=self._hidden_sizes(),
+            activation=self.activation,
+            loss=self.loss,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction,
+            patience=self.patience,
+            device=device,
+            seed=seed,
+            verbose=int(self.verbose),
+            **self._net_kwargs(X),
+        )
+        data = torch.from_numpy(np.array(X, dtype=np.float32)).to(device)
+        with _seeded_torch(seed, device):
+            net.fit(data)
+
+        history = net.history
+        self.net_ = net
+        self.device_ = device
+        self.n_iter_ = len(history)
+        self.loss_curve_ = np.asarray(history[:, "train_loss"], dtype=float)
+        self.validation_loss_curve_ = (
+            np.asarray(history[:, "valid_loss"], dtype=float)
+            if "valid_loss" in history[-1]
+            else None
+        )
+        return self
+
+    # --------------------------------------------------------------- inference
+    def _map(self, fn, X):
+        return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE)
+
+    def transform(self, X):
+        """Encode X: its code in the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, latent_dim)
+            Codes, in X's floating dtype.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map(lambda module, batch: module.encode(batch), X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the data space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+            Codes, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstructions, in the codes' floating dtype.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__} decodes "
+                f"codes of {self._n_features_out} features (latent_dim)."
+            )
+        return self._map(lambda module, batch: module.decode(batch), Z)
+
+    def score_samples(self, X):
+        """Per-sample score (higher is better); see the leaf class for its unit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._map(self.net_.score_batch, X)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over X (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        """Width of the code (raises AttributeError before fit)."""
+        return self.net_.module__latent_dim
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "net_"):
+            # skorch maps a net pickled on CUDA to the CPU where CUDA is missing.
+            self.device_ = str(self.net_.device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

@@ -1,0 +1,165 @@
+"""Torch building blocks for skae's networks (this layer imports torch only)."""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["ACTIVATIONS", "AutoencoderModule", "VAEModule"]
+
+#: Names accepted by the ``activation`` parameter, mapped to torch modules.
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "selu": nn.SELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def _mlp(sizes, activation):
+    """Linear layers through ``sizes`` with ``activation`` after each one."""
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
+    return nn.Sequential(*layers)
+
+
+class AutoencoderModule(nn.Module):
+    """Fully connected autoencoder: an MLP encoder and a mirrored decoder.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input and of the reconstruction.
+    latent_dim : int
+        Width of the code.
+    hidden_layer_sizes : tuple of int
+        Widths of the encoder's hidden layers; the decoder uses them reversed.
+    activation : str
+        A key of :data:`ACTIVATIONS`, used after every hidden layer.
+    output : {"identity", "sigmoid"}
+        Link from the decoder's last linear layer to the data space.
+        :meth:`forward` returns the values *before* the link (logits for
+        ``"sigmoid"``), which the numerically stable losses expect.
+    """
+
+    def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
+                 output="identity"):
+        super().__init__()
+        hidden = list(hidden_layer_sizes)
+        self.output = output
+        self.encoder_body = _mlp([n_features, *hidden], activation)
+        self.decoder = nn.Sequential(
+            _mlp([latent_dim, *hidden[::-1]], activation),
+            nn.Linear(([latent_dim, *hidden[::-1]])[-1], n_features),
+        )
+        self._init_code_head(hidden[-1] if hidden else n_features, latent_dim)
+
+    def _init_code_head(self, width, latent_dim):
+        self.code = nn.Linear(width, latent_dim)
+
+    def encode(self, x):
+        """Code of ``x`` (deterministic)."""
+        return self.code(self.encoder_body(x))
+
+    def decode_raw(self, z):
+        """Decoder output before the output link."""
+        return self.decoder(z)
+
+    def link(self, raw):
+        """Map raw decoder output to the data space."""
+        return torch.sigmoid(raw) if self.output == "sigmoid" else raw
+
+    def decode(self, z):
+        """Reconstruction in the data space."""
+        return self.link(self.decode_raw(z))
+
+    def forward(self, x):
+        """Return ``(raw_reconstruction, code)``."""
+        z = self.encode(x)
+        return self.decode_raw(z), z
+
+
+class VAEModule(AutoencoderModule):
+    """Variational autoencoder with a diagonal Gaussian posterior.
+
+    The decoder is Bernoulli (``output="sigmoid"``, binary cross-entropy) or
+    Gaussian (``output="identity"``) with a learned per-feature variance
+    bounded below by ``min_variance``: a fixed unit variance makes the
+    reconstruction term negligible next to the KL term on data in [0, 1] and
+    collapses the posterior.
+
+    Parameters
+    ----------
+    n_features, latent_dim, hidden_layer_sizes, activation, output
+        As for :class:`AutoencoderModule`.
+    min_variance : float
+        Floor of the Gaussian decoder's variance.
+    n_score_draws : int
+        Number of fixed posterior draws used by :meth:`elbo_per_sample` when
+        it is asked for a deterministic estimate.
+    """
+
+    def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
+                 output="identity", min_variance=1e-3, n_score_draws=8):
+        super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, output)
+        self.min_variance = float(min_variance)
+        if output == "identity":
+            # softplus(0.5413) == 1: the variance starts at about 1.
+            self.raw_variance = nn.Parameter(torch.full((n_features,), 0.5413))
+        # Antithetic standard-normal draws, fixed once, so that the ELBO used as
+        # ``score_samples`` is deterministic and independent of batch layout.
+        half = torch.randn(max(n_score_draws // 2, 1), latent_dim)
+        self.register_buffer("score_eps", torch.cat([half, -half]), persistent=True)
+
+    def _init_code_head(self, width, latent_dim):
+        self.code = nn.Linear(width, 2 * latent_dim)
+
+    def posterior(self, x):
+        """Mean and log-variance of q(z | x)."""
+        mu, logvar = self.code(self.encoder_body(x)).chunk(2, dim=-1)
+        return mu, logvar.clamp(-30.0, 20.0)
+
+    def encode(self, x):
+        """Posterior mean of the code (deterministic)."""
+        return self.posterior(x)[0]
+
+    def variance(self):
+        """Per-feature variance of the Gaussian decoder."""
+        return nn.functional.softplus(self.raw_variance) + self.min_variance
+
+    def forward(self, x):
+        """Return ``(raw_reconstruction, z, mu, logvar)`` with ``z`` drawn
+        from the posterior in training mode and equal to ``mu`` otherwise."""
+        mu, logvar = self.posterior(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        return self.decode_raw(z), z, mu, logvar
+
+    def log_likelihood(self, raw, x):
+        """log p(x | z) per sample, summed over features (nats)."""
+        if self.output == "sigmoid":
+            bce = nn.functional.binary_cross_entropy_with_logits(raw, x, reduction="none")
+            return -bce.sum(dim=-1)
+        var = self.variance()
+        return -0.5 * (((x - raw) ** 2) / var + torch.log(var) + _LOG_2PI).sum(dim=-1)
+
+    @staticmethod
+    def kl_divergence(mu, logvar):
+        """KL(q(z | x) || N(0, I)) per sample (nats)."""
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+    def elbo_per_sample(self, x, beta=1.0):
+        """Deterministic ELBO estimate per sample, averaged over ``score_eps``."""
+        mu, logvar = self.posterior(x)
+        std = torch.exp(0.5 * logvar)
+        rec = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+        for eps in self.score_eps.to(x.dtype):
+            rec = rec + self.log_likelihood(self.decode_raw(mu + std * eps), x)
+        return rec / len(self.score_eps) - beta * self.kl_divergence(mu, logvar)
