@@ -91,10 +91,15 @@ class VAEModule(AutoencoderModule):
     """Variational autoencoder with a diagonal Gaussian posterior.
 
     The decoder is Bernoulli (``output="sigmoid"``, binary cross-entropy) or
-    Gaussian (``output="identity"``) with a learned per-feature variance
-    bounded below by ``min_variance``: a fixed unit variance makes the
-    reconstruction term negligible next to the KL term on data in [0, 1] and
-    collapses the posterior.
+    Gaussian (``output="identity"``) with a learned variance, shared by all
+    features and bounded below by ``min_variance``: a fixed unit variance makes
+    the reconstruction term negligible next to the KL term on data in [0, 1]
+    and collapses the posterior. The variance is learned as its closed-form
+    optimum, the mean squared residual, tracked over training batches by
+    :meth:`update_variance` (a calibrated decoder, the sigma-VAE of Rybkin et
+    al., "Simple and Effective VAE Training with Calibrated Decoders", 2021);
+    gradient steps on it are too slow to prevent the collapse, and a variance
+    per feature lets near-constant features dominate the likelihood.
 
     Parameters
     ----------
@@ -111,9 +116,8 @@ class VAEModule(AutoencoderModule):
                  output="identity", min_variance=1e-3, n_score_draws=8):
         super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, output)
         self.min_variance = float(min_variance)
-        if output == "identity":
-            # softplus(0.5413) == 1: the variance starts at about 1.
-            self.raw_variance = nn.Parameter(torch.full((n_features,), 0.5413))
+        self.register_buffer("running_variance", torch.ones(()))
+        self.register_buffer("variance_updates", torch.zeros((), dtype=torch.long))
         # Antithetic standard-normal draws, fixed once, so that the ELBO used as
         # ``score_samples`` is deterministic and independent of batch layout.
         half = torch.randn(max(n_score_draws // 2, 1), latent_dim)
@@ -132,8 +136,20 @@ class VAEModule(AutoencoderModule):
         return self.posterior(x)[0]
 
     def variance(self):
-        """Per-feature variance of the Gaussian decoder."""
-        return nn.functional.softplus(self.raw_variance) + self.min_variance
+        """Variance of the Gaussian decoder (a scalar shared by all features)."""
+        return self.running_variance.clamp_min(self.min_variance)
+
+    @torch.no_grad()
+    def update_variance(self, raw, x, momentum=0.05):
+        """Move the decoder variance towards this batch's mean squared residual.
+
+        A running mean over the first ``1 / momentum`` updates, then an
+        exponential moving average.
+        """
+        rate = max(momentum, 1.0 / float(self.variance_updates + 1))
+        residual = ((x - raw) ** 2).mean()
+        self.running_variance.lerp_(residual.to(self.running_variance.dtype), rate)
+        self.variance_updates += 1
 
     def forward(self, x):
         """Return ``(raw_reconstruction, z, mu, logvar)`` with ``z`` drawn

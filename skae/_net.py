@@ -158,6 +158,8 @@ class VAENet(AutoencoderNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         raw, _, mu, logvar = y_pred
+        if training and self.loss == "mse":
+            self.module_.update_variance(raw.detach(), y_true)
         ll = self.module_.log_likelihood(raw, y_true)
         kl = self.module_.kl_divergence(mu, logvar)
         return (self.beta * kl - ll).mean()

@@ -15,8 +15,9 @@ class VAETransformer(_BaseAutoencoder):
 
     The encoder gives a diagonal Gaussian posterior q(z | x) over a
     ``latent_dim``-dimensional code with a standard normal prior; the decoder
-    is Bernoulli (``loss="bce"``) or Gaussian with a learned per-feature
-    variance (``loss="mse"``). Training maximizes the evidence lower bound
+    is Bernoulli (``loss="bce"``) or Gaussian with a learned variance
+    (``loss="mse"``; one variance shared by all features, set to its optimum,
+    the mean squared residual, while training). Training maximizes the evidence lower bound
     (ELBO), with weight ``beta`` on its KL term.
 
     :meth:`transform` returns the posterior mean (deterministic),
@@ -37,8 +38,8 @@ class VAETransformer(_BaseAutoencoder):
         Nonlinearity after each hidden layer.
 
     loss : {"mse", "bce"}, default="mse"
-        Decoder likelihood. ``"mse"``: Gaussian with a learned per-feature
-        variance, for real-valued data. ``"bce"``: Bernoulli (binary
+        Decoder likelihood. ``"mse"``: Gaussian with a learned variance, for
+        real-valued data. ``"bce"``: Bernoulli (binary
         cross-entropy), for data in [0, 1].
 
     max_epochs : int, default=200
@@ -169,7 +170,7 @@ class VAETransformer(_BaseAutoencoder):
 
     def _net_kwargs(self, X):
         # Floor of the Gaussian decoder's variance, relative to the data's, so
-        # that constant features cannot drive the likelihood to infinity.
+        # that a perfect reconstruction cannot drive the likelihood to infinity.
         scale = float(np.mean(np.var(X, axis=0))) if len(X) > 1 else 1.0
         return {"beta": self.beta, "min_variance": 1e-3 * max(scale, 1e-12)}
 
