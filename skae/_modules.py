@@ -26,7 +26,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 def _mlp(sizes, activation):
     """Linear layers through ``sizes`` with ``activation`` after each one."""
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
 

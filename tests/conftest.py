@@ -1,3 +1,10 @@
+import os
+
+# The suite runs on two pytest-xdist workers: one compute thread each keeps two
+# cores from being oversubscribed (small networks run fastest on one thread).
+# Set before torch is imported; subprocesses started by tests inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
