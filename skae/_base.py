@@ -76,6 +76,13 @@ def _seed_from(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
+def _as_float32_tensor(X):
+    """X as a float32 tensor, sharing memory with X where torch can."""
+    if X.dtype == np.float32 and X.flags.c_contiguous and X.flags.writeable:
+        return torch.from_numpy(X)  # never written to
+    return torch.from_numpy(np.array(X, dtype=np.float32, order="C"))
+
+
 @contextmanager
 def _seeded_torch(seed, device):
     """Seed torch's RNG for the block and restore the global state after it."""
@@ -219,7 +226,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             verbose=int(self.verbose),
             **self._net_kwargs(X),
         )
-        data = torch.from_numpy(np.array(X, dtype=np.float32)).to(device)
+        data = _as_float32_tensor(X).to(device)
         with _seeded_torch(seed, device):
             net.fit(data)
 

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
+from skorch.utils import TeeGenerator
 from torch import nn
 
 from ._modules import AutoencoderModule, VAEModule
@@ -22,32 +23,43 @@ from ._modules import AutoencoderModule, VAEModule
 __all__ = ["AutoencoderNet", "VAENet", "make_net"]
 
 
-class _TensorBatches:
-    """Mini-batches of a 2-D tensor obtained by indexing it, not per sample.
+class _Rows:
+    """Rows ``index`` (all rows when None) of one 2-D tensor, without copying."""
 
+    def __init__(self, data, index=None):
+        self.data = data
+        self.index = index
+
+    def __len__(self):
+        return len(self.data) if self.index is None else len(self.index)
+
+
+class _TensorBatches:
+    """Mini-batches of :class:`_Rows`, built by indexing the tensor.
+
+    No per-sample ``__getitem__`` or collate: one ``randperm`` per epoch when
+    shuffling, then one indexing operation per batch, on the data's device.
     Yields ``(batch, batch)``: an autoencoder's target is its input.
     """
 
-    def __init__(self, data, batch_size, shuffle=False, generator=None):
-        self.data = data
-        self.batch_size = max(1, min(int(batch_size), len(data))) if len(data) else 1
+    def __init__(self, rows, batch_size, shuffle=False, generator=None):
+        self.rows = rows
+        self.batch_size = max(1, int(batch_size))
         self.shuffle = shuffle
         self.generator = generator
 
     def __len__(self):
-        return math.ceil(len(self.data) / self.batch_size)
+        return math.ceil(len(self.rows) / self.batch_size)
 
     def __iter__(self):
-        n = len(self.data)
+        data, order, n = self.rows.data, self.rows.index, len(self.rows)
         if self.shuffle:
-            order = torch.randperm(n, generator=self.generator).to(self.data.device)
-            for start in range(0, n, self.batch_size):
-                batch = self.data[order[start:start + self.batch_size]]
-                yield batch, batch
-        else:
-            for start in range(0, n, self.batch_size):
-                batch = self.data[start:start + self.batch_size]
-                yield batch, batch
+            perm = torch.randperm(n, generator=self.generator).to(data.device)
+            order = perm if order is None else order[perm]
+        for start in range(0, n, self.batch_size):
+            stop = start + self.batch_size
+            batch = data[start:stop] if order is None else data[order[start:stop]]
+            yield batch, batch
 
 
 def _n_validation(n_samples, fraction):
@@ -67,7 +79,7 @@ class _SeededSplit:
         n_valid = _n_validation(len(data), self.fraction)
         perm = np.random.default_rng(self.seed).permutation(len(data))
         index = torch.as_tensor(perm, device=data.device)
-        return data[index[n_valid:]], data[index[:n_valid]]
+        return _Rows(data, index[n_valid:]), _Rows(data, index[:n_valid])
 
 
 class _NonFiniteLossGuard(Callback):
@@ -109,13 +121,67 @@ class AutoencoderNet(NeuralNet):
 
     # data path ---------------------------------------------------------
     def get_dataset(self, X, y=None):
-        return X
+        return _Rows(X)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if not self.train_split:
+            return self.get_dataset(X), None
+        return self.train_split(X)
 
     def get_iterator(self, dataset, training=False):
         return _TensorBatches(dataset, self.batch_size, shuffle=training,
                               generator=self.generator_)
 
     # training ------------------------------------------------------------
+    def get_default_callbacks(self):
+        # The epoch losses are recorded by run_single_epoch: skorch's
+        # PassthroughScoring would need a per-batch ``.item()`` sync.
+        return [(name, cb) for name, cb in super().get_default_callbacks()
+                if name not in ("train_loss", "valid_loss")]
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator`` with one host-device sync per epoch.
+
+        The mode switch happens once, the per-batch losses are summed on the
+        device, and the history gets the epoch's mean ``{prefix}_loss`` (and
+        ``{prefix}_loss_best``) instead of per-batch records. Batch callbacks
+        are notified as in skorch.
+        """
+        if iterator is None:
+            return
+        self._set_training(training)
+        total = torch.zeros((), device=self.device)
+        n_rows = n_batches = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            total += step["loss"].detach() * len(batch[0])
+            n_rows += len(batch[0])
+            n_batches += 1
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        loss = total.item() / max(n_rows, 1)
+        key = prefix + "_loss"
+        earlier = [row[key] for row in self.history[:-1] if key in row]
+        self.history.record(prefix + "_batch_count", n_batches)
+        self.history.record(key, loss)
+        self.history.record(key + "_best", not earlier or loss < min(earlier))
+
+    def train_step(self, batch, **fit_params):
+        """One optimizer step (no closure: the optimizer is AdamW)."""
+        self._zero_grad_optimizer(set_to_none=True)
+        step = self.train_step_single(batch, **fit_params)
+        self.notify("on_grad_computed",
+                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch, training=True)
+        self._step_optimizer(None)
+        return step
+
+    def validation_step(self, batch, **fit_params):
+        Xi, target = batch
+        with torch.no_grad():
+            y_pred = self.infer(Xi, **fit_params)
+            return {"loss": self.get_loss(y_pred, target, X=Xi, training=False),
+                    "y_pred": y_pred}
     def corrupt(self, X):
         """Corrupted copy of a training batch (identity when noise is 0)."""
         if not self.noise:
@@ -124,7 +190,7 @@ class AutoencoderNet(NeuralNet):
         return X + self.noise * eps.to(X.device)
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        # The module is put in training mode once per epoch (run_single_epoch).
         Xi, target = batch
         y_pred = self.infer(self.corrupt(Xi), **fit_params)
         loss = self.get_loss(y_pred, target, X=Xi, training=True)
