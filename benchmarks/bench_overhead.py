@@ -1,0 +1,118 @@
+"""skae's training overhead against a hand-written PyTorch loop.
+
+For each configuration, times ``AutoencoderTransformer.fit`` and a plain
+PyTorch loop over the same network (skae's torch module, same initialization
+seed), optimizer (AdamW), data, epochs and batch size, early stopping off.
+Runs alternate in one process; the table gives the median of the per-pair
+ratios. Also compares ``transform`` throughput with ``PCA.transform``.
+
+    python benchmarks/bench_overhead.py [--mnist-dir DIR] [--pairs 5]
+
+MNIST is read from --mnist-dir or $SKAE_MNIST_DIR (the original IDX .gz
+files); without it the 784-d configuration uses digits upsampled to 28x28.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+
+from skae import AutoencoderTransformer
+from skae._modules import AutoencoderModule
+from skae.datasets import MNIST_ENV, load_mnist
+
+
+def plain_torch_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay, seed,
+                    device="cpu"):
+    """The reference: the best plain loop we know for this network."""
+    torch.manual_seed(seed)
+    module = AutoencoderModule(X.shape[1], latent_dim, hidden).to(device)
+    optimizer = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
+    data = torch.from_numpy(X).to(device)
+    generator = torch.Generator().manual_seed(seed)
+    module.train()
+    losses = []
+    for _ in range(epochs):
+        total = torch.zeros((), device=device)
+        for idx in torch.randperm(len(data), generator=generator).to(device).split(batch_size):
+            batch = data[idx]
+            optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.mse_loss(module(batch)[0], batch)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(batch)
+        losses.append(total.item() / len(data))
+    return module, losses
+
+
+def skae_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay, seed,
+             device="cpu"):
+    return AutoencoderTransformer(
+        latent_dim, hidden_layer_sizes=hidden, max_epochs=epochs, batch_size=batch_size,
+        lr=lr, weight_decay=weight_decay, early_stopping=False, random_state=seed,
+        device=device,
+    ).fit(X)
+
+
+def timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+def compare(name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
+    cfg = dict(hidden=hidden, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size,
+               lr=1e-3, weight_decay=1e-4, seed=0, device=device)
+    skae_fit(X[:256], **{**cfg, "epochs": 1})  # warm-up: imports, allocator, kernels
+    plain_torch_fit(X[:256], **{**cfg, "epochs": 1})
+    skae_s, plain_s = [], []
+    for _ in range(pairs):
+        t, model = timed(skae_fit, X, **cfg)
+        skae_s.append(t)
+        t, _ = timed(plain_torch_fit, X, **cfg)
+        plain_s.append(t)
+    ratio = statistics.median(a / b for a, b in zip(skae_s, plain_s, strict=True))
+
+    reps = 5
+    t_ae = min(timed(model.transform, X)[0] for _ in range(reps))
+    pca = PCA(latent_dim, random_state=0).fit(X)
+    t_pca = min(timed(pca.transform, X)[0] for _ in range(reps))
+    arch = " -> ".join(map(str, (X.shape[1], *hidden, latent_dim)))
+    print(f"{name:<10}{arch:<24}{len(X):>7}{epochs:>4}{batch_size:>6}"
+          f"{statistics.median(skae_s):>9.3f}{statistics.median(plain_s):>9.3f}{ratio:>7.3f}"
+          f"{len(X) / t_ae:>14,.0f}{len(X) / t_pca:>14,.0f}", flush=True)
+    return ratio
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mnist-dir", default=os.environ.get(MNIST_ENV))
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--mnist-rows", type=int, default=60000)
+    parser.add_argument("--mnist-epochs", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    digits = (load_digits().data / 16.0).astype(np.float32)
+    if args.mnist_dir:
+        X784, source = load_mnist(args.mnist_dir)[0][: args.mnist_rows], "MNIST"
+    else:
+        up = np.repeat(np.repeat(digits.reshape(-1, 8, 8), 4, axis=1), 4, axis=2)
+        X784 = np.ascontiguousarray(up[:, 2:30, 2:30].reshape(len(digits), 784))
+        source = "digits28"
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"device {args.device}, median of {args.pairs} alternating pairs")
+    print(f"{'data':<10}{'network':<24}{'rows':>7}{'ep':>4}{'batch':>6}"
+          f"{'skae s':>9}{'torch s':>9}{'ratio':>7}{'skae rows/s':>14}{'PCA rows/s':>14}")
+    compare("digits", digits, (32,), 2, 20, 64, args.pairs, args.device)
+    compare(source, X784, (512, 256), 30, args.mnist_epochs, 128, args.pairs, args.device)
+
+
+if __name__ == "__main__":
+    main()
