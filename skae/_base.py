@@ -12,7 +12,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -165,21 +165,36 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             )
         return tuple(int(s) for s in sizes)
 
-    def _validate_X(self, X, reset):
-        """Validated float32/float64 copy-free view of X, with skae's checks."""
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset)
-        if X.dtype == np.float64 and X.size and np.abs(X).max() > _FLOAT32_MAX:
+    def _validate_X(self, X, reset, whole=True):
+        """X validated as float32/float64 (no copy when already one of them).
+
+        With ``whole=False`` only the shape and dtype are checked here, and
+        :meth:`_check_values` must be applied to each batch: inference then
+        reads large or memory-mapped input only once, batch by batch.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset,
+                          ensure_all_finite=whole)
+        if whole:
+            self._check_values(X, finite_checked=True)
+        return X
+
+    def _check_values(self, X, finite_checked=False):
+        """Value checks: finite, representable in float32, in [0, 1] for BCE."""
+        if not X.size:
+            return
+        if not finite_checked:
+            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
+        if X.dtype == np.float64 and max(X.max(), -X.min()) > _FLOAT32_MAX:
             raise ValueError(
                 "X has values too large for float32, the precision the network "
                 "computes in; scale the data (e.g. StandardScaler)."
             )
-        if self.loss == "bce" and X.size and (X.min() < 0 or X.max() > 1):
+        if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "loss='bce' needs X in [0, 1] (got values in "
                 f"[{X.min():.4g}, {X.max():.4g}]); rescale it, e.g. with "
                 "MinMaxScaler, or use loss='mse'."
             )
-        return X
 
     def _net_kwargs(self, X):
         """Keyword arguments of :func:`skae._net.make_net` for leaf specifics."""
@@ -243,8 +258,8 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return self
 
     # --------------------------------------------------------------- inference
-    def _map(self, fn, X):
-        return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE)
+    def _map(self, fn, X, check=None):
+        return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE, check)
 
     def transform(self, X):
         """Encode X: its code in the latent space.
@@ -260,8 +275,8 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             Codes, in X's floating dtype.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._map(lambda module, batch: module.encode(batch), X)
+        X = self._validate_X(X, reset=False, whole=False)
+        return self._map(lambda module, batch: module.encode(batch), X, self._check_values)
 
     def inverse_transform(self, X):
         """Decode codes back to the data space.
@@ -298,8 +313,8 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return self._map(self.net_.score_batch, X)
+        X = self._validate_X(X, reset=False, whole=False)
+        return self._map(self.net_.score_batch, X, self._check_values)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X (higher is better).

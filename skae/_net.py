@@ -10,6 +10,7 @@ skorch's own.
 
 import copy
 import math
+import mmap
 
 import numpy as np
 import torch
@@ -294,11 +295,37 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
     )
 
 
-def map_batches(net, fn, X, dtype, batch_size):
+def _memmap_pages(X):
+    """``(mmap, offset of X's data in it)`` for a read-only or shared memmap
+    view ``X`` with contiguous rows, else None."""
+    base = X
+    while base is not None and not isinstance(base, np.memmap):
+        base = base.base
+    if (base is None or getattr(base, "_mmap", None) is None or base.mode == "c"
+            or not X.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED")):
+        return None
+    # numpy maps from the file offset rounded down to the allocation granularity.
+    mm_address = base.ctypes.data - base.offset % mmap.ALLOCATIONGRANULARITY
+    return base._mmap, X.ctypes.data - mm_address
+
+
+def _release_pages(pages, start, stop):
+    """Drop the resident pages of bytes [start, stop) of a file mapping: they
+    are clean or written back, and are read again from the file if needed."""
+    mm, _ = pages
+    first = start - start % mmap.PAGESIZE
+    last = min(stop - stop % mmap.PAGESIZE, len(mm))
+    if last > first:
+        mm.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
+def map_batches(net, fn, X, dtype, batch_size, check=None):
     """Apply ``fn(module, tensor_batch)`` to ``X`` batch by batch.
 
     Runs in eval mode under ``torch.inference_mode``. ``X`` is converted batch
-    by batch, so a memory-mapped array is never copied whole. With float64
+    by batch (``check``, if given, validates each converted numpy batch), so a
+    large or memory-mapped array is never copied whole; the pages of a memmap
+    are released once read, keeping the resident memory bounded. With float64
     ``dtype`` the computation runs on a float64 copy of the module so that a
     row's result does not depend on the batch it is in.
     """
@@ -306,12 +333,25 @@ def map_batches(net, fn, X, dtype, batch_size):
     if dtype == np.float64:
         module = copy.deepcopy(module).double()
     module.eval()
-    outputs = []
+    pages = _memmap_pages(X)
+    row_bytes = X.strides[0] if X.ndim == 2 else 0
+    # One output array, filled in place: per-batch results kept in a list
+    # would pin the heap between the large per-batch buffers and grow memory
+    # with the number of rows.
+    out = None
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
             # np.array copies the slice: the tensor never aliases read-only
             # or memory-mapped input.
             rows = np.array(X[start:start + batch_size], dtype=dtype)
+            if pages is not None:
+                _release_pages(pages, pages[1] + start * row_bytes,
+                               pages[1] + (start + len(rows)) * row_bytes)
+            if check is not None:
+                check(rows)
             batch = torch.from_numpy(rows).to(net.device)
-            outputs.append(fn(module, batch).cpu().numpy())
-    return np.concatenate(outputs).astype(dtype, copy=False)
+            result = fn(module, batch).cpu().numpy()
+            if out is None:
+                out = np.empty((len(X), *result.shape[1:]), dtype=dtype)
+            out[start:start + len(result)] = result
+    return out

@@ -1,0 +1,119 @@
+"""Peak memory of skae's fit and of a memory-mapped transform.
+
+Each case runs in a fresh subprocess and reports its peak resident set size
+(``ru_maxrss``) against the RSS just before the measured call.
+
+1. ``fit`` on MNIST's 60,000 x 784 float32 training images (or random data of
+   that shape without --mnist-dir / $SKAE_MNIST_DIR), one epoch, default
+   network: the added peak should stay under 3x the array plus the model.
+2. ``transform`` of a (rows x 784) float32 ``np.memmap`` (default 1,000,000
+   rows, 3.1 GB, written to --tmp-dir and deleted afterwards): the peak
+   should stay well under the array's size.
+
+    python benchmarks/bench_memory.py [--mnist-dir DIR] [--rows 1000000]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def _rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def case_fit(mnist_dir):
+    from skae import AutoencoderTransformer
+    from skae.datasets import load_mnist
+
+    if mnist_dir:
+        X = load_mnist(mnist_dir)[0]
+    else:
+        X = np.random.default_rng(0).random((60000, 784), dtype=np.float32)
+    before = _rss_mb()
+    start = time.perf_counter()
+    ae = AutoencoderTransformer(30, max_epochs=1, batch_size=128, random_state=0).fit(X)
+    seconds = time.perf_counter() - start
+    model_mb = sum(p.numel() * p.element_size() for p in ae.net_.module_.parameters()) / 2**20
+    return {"array_mb": X.nbytes / 2**20, "model_mb": model_mb, "rss_before_mb": before,
+            "peak_mb": _peak_mb(), "seconds": seconds}
+
+
+def case_memmap(path):
+    from skae import AutoencoderTransformer
+
+    X = np.load(path, mmap_mode="r")
+    train = np.array(X[:5000])
+    ae = AutoencoderTransformer(30, hidden_layer_sizes=(512, 256), max_epochs=1,
+                                random_state=0).fit(train)
+    del train
+    before = _rss_mb()
+    start = time.perf_counter()
+    Z = ae.transform(X)
+    seconds = time.perf_counter() - start
+    return {"array_mb": X.nbytes / 2**20, "codes_mb": Z.nbytes / 2**20,
+            "rss_before_mb": before, "peak_mb": _peak_mb(), "seconds": seconds,
+            "rows_per_s": len(X) / seconds}
+
+
+def _run(*args):
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                         check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mnist-dir", default=os.environ.get("SKAE_MNIST_DIR"))
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--tmp-dir", default=None)
+    parser.add_argument("--case", choices=["fit", "memmap"], help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.case == "fit":
+        print(json.dumps(case_fit(args.mnist_dir)))
+        return
+    if args.case == "memmap":
+        print(json.dumps(case_memmap(args.path)))
+        return
+
+    fit = _run("--case", "fit", *(["--mnist-dir", args.mnist_dir] if args.mnist_dir else []))
+    added = fit["peak_mb"] - fit["rss_before_mb"]
+    budget = 3 * fit["array_mb"] + fit["model_mb"]
+    print(f"fit, 60000 x 784 float32 ({'MNIST' if args.mnist_dir else 'random'}), 1 epoch: "
+          f"array {fit['array_mb']:.0f} MB, model {fit['model_mb']:.1f} MB, peak RSS "
+          f"{fit['peak_mb']:.0f} MB = {fit['rss_before_mb']:.0f} MB before fit "
+          f"+ {added:.0f} MB added (budget 3 x array + model = {budget:.0f} MB), "
+          f"{fit['seconds']:.1f} s")
+
+    with tempfile.TemporaryDirectory(dir=args.tmp_dir) as tmp:
+        path = os.path.join(tmp, "X.npy")
+        X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32,
+                                      shape=(args.rows, 784))
+        rng = np.random.default_rng(0)
+        for start in range(0, args.rows, 50_000):
+            X[start:start + 50_000] = rng.random((min(50_000, args.rows - start), 784),
+                                                 dtype=np.float32)
+        X.flush()
+        del X
+        mm = _run("--case", "memmap", "--path", path)
+    print(f"transform of a {args.rows} x 784 float32 memmap ({mm['array_mb']:.0f} MB): "
+          f"peak RSS {mm['peak_mb']:.0f} MB ({mm['rss_before_mb']:.0f} MB before; "
+          f"{mm['peak_mb'] / mm['array_mb']:.2f} x the array), codes {mm['codes_mb']:.0f} MB, "
+          f"{mm['seconds']:.1f} s, {mm['rows_per_s']:,.0f} rows/s")
+
+
+if __name__ == "__main__":
+    main()
