@@ -397,3 +397,22 @@ def test_unsupervised_gridsearch_on_vae_score(digits_split):
     ).fit(X_train)
     assert search.best_params_ == {"latent_dim": 8}
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_memmap_transform_streams_and_releases_pages(tmp_path, small_X):
+    from skae._net import _memmap_pages
+
+    path = tmp_path / "X.npy"
+    np.save(path, np.tile(small_X, (20, 1)))
+    X = np.load(path, mmap_mode="r")
+    est = AutoencoderTransformer(**FAST).fit(small_X)
+    # 6000 rows span two inference batches; results match in-memory input.
+    np.testing.assert_array_equal(est.transform(X), est.transform(np.array(X)))
+    assert _memmap_pages(X) is not None
+    assert _memmap_pages(np.load(path, mmap_mode="c")) is None  # private copies kept
+    bad = np.lib.format.open_memmap(tmp_path / "bad.npy", mode="w+", dtype=np.float64,
+                                    shape=(5000, 64))
+    bad[4500, 3] = np.nan
+    bad.flush()
+    with pytest.raises(ValueError, match="NaN"):
+        est.transform(np.load(tmp_path / "bad.npy", mmap_mode="r"))
