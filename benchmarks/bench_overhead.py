@@ -51,11 +51,11 @@ def plain_torch_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay,
 
 
 def skae_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay, seed,
-             device="cpu"):
+             device="cpu", precision="32"):
     return AutoencoderTransformer(
         latent_dim, hidden_layer_sizes=hidden, max_epochs=epochs, batch_size=batch_size,
         lr=lr, weight_decay=weight_decay, early_stopping=False, random_state=seed,
-        device=device,
+        device=device, precision=precision,
     ).fit(X)
 
 
@@ -89,6 +89,25 @@ def compare(name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
     return ratio
 
 
+def compare_precision(name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
+    """skae fit time with bfloat16 autocast over float32, alternating pairs."""
+    cfg = dict(hidden=hidden, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size,
+               lr=1e-3, weight_decay=1e-4, seed=0, device=device)
+    skae_fit(X[:256], **{**cfg, "epochs": 1, "precision": "bf16"})
+    f32, bf16, loss32, loss16 = [], [], [], []
+    for _ in range(pairs):
+        t, model = timed(skae_fit, X, **cfg)
+        f32.append(t)
+        loss32.append(model.loss_curve_[-1])
+        t, model = timed(skae_fit, X, **cfg, precision="bf16")
+        bf16.append(t)
+        loss16.append(model.loss_curve_[-1])
+    ratio = statistics.median(b / a for a, b in zip(f32, bf16, strict=True))
+    arch = " -> ".join(map(str, (X.shape[1], *hidden, latent_dim)))
+    print(f"{name:<10}{arch:<24}{statistics.median(f32):>9.3f}{statistics.median(bf16):>9.3f}"
+          f"{ratio:>7.3f}{loss32[-1]:>11.4f}{loss16[-1]:>11.4f}", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist-dir", default=os.environ.get(MNIST_ENV))
@@ -110,8 +129,16 @@ def main(argv=None):
           f"device {args.device}, median of {args.pairs} alternating pairs")
     print(f"{'data':<10}{'network':<24}{'rows':>7}{'ep':>4}{'batch':>6}"
           f"{'skae s':>9}{'torch s':>9}{'ratio':>7}{'skae rows/s':>14}{'PCA rows/s':>14}")
-    compare("digits", digits, (32,), 2, 20, 64, args.pairs, args.device)
-    compare(source, X784, (512, 256), 30, args.mnist_epochs, 128, args.pairs, args.device)
+    configs = [("digits", digits, (32,), 2, 20, 64),
+               (source, X784, (512, 256), 30, args.mnist_epochs, 128)]
+    for config in configs:
+        compare(*config, args.pairs, args.device)
+    print("\nprecision='bf16' (autocast) against '32': skae fit seconds, median ratio, "
+          "last training loss")
+    print(f"{'data':<10}{'network':<24}{'32 s':>9}{'bf16 s':>9}{'ratio':>7}"
+          f"{'loss 32':>11}{'loss bf16':>11}")
+    for config in configs:
+        compare_precision(*config, args.pairs, args.device)
 
 
 if __name__ == "__main__":

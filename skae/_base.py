@@ -117,6 +117,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "device": [str],
+        "precision": [StrOptions({"32", "bf16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -136,6 +137,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         validation_fraction=0.1,
         patience=10,
         device="cpu",
+        precision="32",
         random_state=None,
         verbose=0,
     ):
@@ -151,6 +153,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -237,6 +240,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             validation_fraction=self.validation_fraction,
             patience=self.patience,
             device=device,
+            precision=self.precision,
             seed=seed,
             verbose=int(self.verbose),
             **self._net_kwargs(X),

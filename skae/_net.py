@@ -108,13 +108,18 @@ class AutoencoderNet(NeuralNet):
         Standard deviation of the Gaussian corruption of training inputs.
     seed : int
         Seed of the batch order and of the corruption.
+    precision : {"32", "bf16"}
+        Precision of the training forward pass: float32, or bfloat16 autocast
+        (weights, gradients and losses stay float32).
     """
 
-    def __init__(self, module, *args, loss="mse", noise=0.0, seed=0, **kwargs):
+    def __init__(self, module, *args, loss="mse", noise=0.0, seed=0, precision="32",
+                 **kwargs):
         super().__init__(module, *args, criterion=nn.MSELoss, **kwargs)
         self.loss = loss
         self.noise = noise
         self.seed = seed
+        self.precision = precision
 
     def initialize(self):
         self.generator_ = torch.Generator().manual_seed(self.seed)
@@ -211,6 +216,15 @@ class AutoencoderNet(NeuralNet):
         eps = torch.randn(X.shape, generator=self.generator_, dtype=X.dtype)
         return X + self.noise * eps.to(X.device)
 
+    def infer(self, x, **fit_params):
+        """Forward pass, under bfloat16 autocast with ``precision="bf16"``;
+        outputs are returned as float32."""
+        if self.precision == "32":
+            return super().infer(x, **fit_params)
+        with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16):
+            y_pred = super().infer(x, **fit_params)
+        return tuple(t.float() for t in y_pred)
+
     def train_step_single(self, batch, **fit_params):
         # The module is put in training mode once per epoch (run_single_epoch).
         Xi, target = batch
@@ -261,8 +275,8 @@ class VAENet(AutoencoderNet):
 
 def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, activation, loss,
              max_epochs, batch_size, lr, weight_decay, early_stopping,
-             validation_fraction, patience, device, seed, verbose, noise=0.0,
-             beta=1.0, min_variance=1e-3):
+             validation_fraction, patience, device, seed, verbose, precision="32",
+             noise=0.0, beta=1.0, min_variance=1e-3):
     """Build an uninitialized net for ``kind`` in {"ae", "vae"}.
 
     Early stopping holds out data only when ``n_samples`` leaves both the
@@ -288,7 +302,8 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
             threshold_mode="abs", load_best=True)))
     return net_class(
         module, **module_kwargs, **extra,
-        loss=loss, seed=seed, max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+        loss=loss, seed=seed, precision=precision, max_epochs=max_epochs,
+        batch_size=batch_size, lr=lr,
         optimizer=torch.optim.AdamW, optimizer__weight_decay=weight_decay,
         train_split=_SeededSplit(validation_fraction, seed) if validate else None,
         callbacks=callbacks, device=device, verbose=verbose,

@@ -416,3 +416,15 @@ def test_memmap_transform_streams_and_releases_pages(tmp_path, small_X):
     bad.flush()
     with pytest.raises(ValueError, match="NaN"):
         est.transform(np.load(tmp_path / "bad.npy", mmap_mode="r"))
+
+
+def test_bf16_training_precision(Est, small_X):
+    est = Est(**{**FAST, "max_epochs": 15}, precision="bf16").fit(small_X)
+    ref = Est(**{**FAST, "max_epochs": 15}).fit(small_X)
+    assert next(est.net_.module_.parameters()).dtype == torch.float32
+    assert est.transform(small_X).dtype == small_X.dtype
+    assert np.isfinite(est.loss_curve_).all()
+    # bfloat16 rounding changes the path, not the quality of the fit.
+    assert est.loss_curve_[-1] == pytest.approx(ref.loss_curve_[-1], rel=0.1, abs=0.5)
+    with pytest.raises(InvalidParameterError, match="precision"):
+        Est(precision="16").fit(small_X)
