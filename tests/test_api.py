@@ -428,3 +428,33 @@ def test_bf16_training_precision(Est, small_X):
     assert est.loss_curve_[-1] == pytest.approx(ref.loss_curve_[-1], rel=0.1, abs=0.5)
     with pytest.raises(InvalidParameterError, match="precision"):
         Est(precision="16").fit(small_X)
+
+
+def test_skorch_callbacks_history_and_partial_fit_keep_working(small_X):
+    from skorch.callbacks import Callback
+
+    class CountBatches(Callback):
+        def initialize(self):
+            self.batches, self.grads = 0, 0
+            return self
+
+        def on_batch_end(self, net, batch=None, training=False, **kwargs):
+            self.batches += training
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.grads += 1
+
+    est = AutoencoderTransformer(**{**FAST, "early_stopping": False, "batch_size": 100})
+    est.fit(small_X)
+    net = est.net_
+    counter = CountBatches()
+    net.set_params(callbacks=[*net.callbacks, ("count", counter)])
+    net.initialize_callbacks()
+    before = len(net.history)
+    data = torch.from_numpy(small_X.astype(np.float32))
+    net.partial_fit(data)  # continues training: skorch's warm-start path
+    assert len(net.history) == before + net.max_epochs
+    assert counter.batches == counter.grads == 3 * net.max_epochs
+    row = net.history[-1]
+    assert {"train_loss", "train_loss_best", "train_batch_count", "dur"} <= set(row)
+    assert row["train_batch_count"] == 3
