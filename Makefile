@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 compare: install
-	$(PY) benchmarks/compare_pca.py
+	$(PY) -m skae.compare
 
 test: install
 	$(PY) -m pytest
