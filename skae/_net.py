@@ -15,7 +15,7 @@ import mmap
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.utils import TeeGenerator
 from torch import nn
 
@@ -276,7 +276,7 @@ class VAENet(AutoencoderNet):
 def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, activation, loss,
              max_epochs, batch_size, lr, weight_decay, early_stopping,
              validation_fraction, patience, device, seed, verbose, precision="32",
-             noise=0.0, beta=1.0, min_variance=1e-3):
+             lr_schedule="constant", noise=0.0, beta=1.0, min_variance=1e-3):
     """Build an uninitialized net for ``kind`` in {"ae", "vae"}.
 
     Early stopping holds out data only when ``n_samples`` leaves both the
@@ -295,7 +295,14 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
         net_class, module = AutoencoderNet, AutoencoderModule
         extra = dict(noise=noise)
     callbacks = [("nonfinite", _NonFiniteLossGuard())]
-    validate = early_stopping and _n_validation(n_samples, validation_fraction) > 0
+    n_valid = _n_validation(n_samples, validation_fraction) if early_stopping else 0
+    validate = n_valid > 0
+    if lr_schedule == "cosine":
+        # Cosine decay to zero over max_epochs, stepped after every batch.
+        steps = max_epochs * math.ceil((n_samples - n_valid) / batch_size)
+        callbacks.append(("lr_schedule", LRScheduler(
+            policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=steps,
+            step_every="batch", event_name=None)))
     if validate:
         callbacks.append(("early_stopping", EarlyStopping(
             monitor="valid_loss", patience=patience, threshold=0.0,

@@ -51,6 +51,11 @@ class VAETransformer(_BaseAutoencoder):
     lr : float, default=1e-3
         Learning rate.
 
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` decays the learning rate from ``lr`` to 0 along a cosine
+        over ``max_epochs``, stepping after every batch: slower at first,
+        lower final error for long trainings.
+
     weight_decay : float, default=1e-4
         Decoupled weight decay (AdamW).
 
@@ -148,6 +153,7 @@ class VAETransformer(_BaseAutoencoder):
         max_epochs=200,
         batch_size=64,
         lr=1e-3,
+        lr_schedule="constant",
         weight_decay=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -166,6 +172,7 @@ class VAETransformer(_BaseAutoencoder):
             max_epochs=max_epochs,
             batch_size=batch_size,
             lr=lr,
+            lr_schedule=lr_schedule,
             weight_decay=weight_decay,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,

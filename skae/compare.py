@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -504,9 +505,10 @@ def main(argv=None):
                                  ae_params=args.ae_params, vae_params=args.vae_params,
                                  kpca_max=args.kpca_max, progress=not args.quiet)
     out = Path(args.out or Path("reports") / data.name)
-    command = "python -m skae.compare " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = shlex.join(["python", "-m", "skae.compare",
+                          *(argv if argv is not None else sys.argv[1:])])
     report = write_report(data, results, artefacts, args.latent_dims, out,
-                          time.perf_counter() - start, command.strip())
+                          time.perf_counter() - start, command)
     if not args.quiet:
         print(_table(results))
         print(f"\nreport: {report} ({time.perf_counter() - start:.0f} s)")

@@ -458,3 +458,13 @@ def test_skorch_callbacks_history_and_partial_fit_keep_working(small_X):
     row = net.history[-1]
     assert {"train_loss", "train_loss_best", "train_batch_count", "dur"} <= set(row)
     assert row["train_batch_count"] == 3
+
+
+def test_cosine_lr_schedule_decays_to_zero(small_X):
+    est = AutoencoderTransformer(**{**FAST, "early_stopping": False},
+                                 lr_schedule="cosine").fit(small_X)
+    assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-9)
+    const = AutoencoderTransformer(**{**FAST, "early_stopping": False}).fit(small_X)
+    assert const.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(const.lr)
+    with pytest.raises(InvalidParameterError, match="lr_schedule"):
+        AutoencoderTransformer(lr_schedule="step").fit(small_X)
