@@ -468,3 +468,24 @@ def test_cosine_lr_schedule_decays_to_zero(small_X):
     assert const.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(const.lr)
     with pytest.raises(InvalidParameterError, match="lr_schedule"):
         AutoencoderTransformer(lr_schedule="step").fit(small_X)
+
+
+def test_vae_score_matches_a_fresh_monte_carlo_elbo(small_X):
+    """The fixed draws behind score_samples carry no bias of their own."""
+    vae = VAETransformer(hidden_layer_sizes=(32,), latent_dim=4, loss="bce", max_epochs=20,
+                         random_state=0).fit(small_X)
+    module = vae.net_.module_.eval()
+    X = torch.from_numpy(small_X.astype(np.float32))
+    generator = torch.Generator().manual_seed(0)
+    with torch.inference_mode():
+        mu, logvar = module.posterior(X)
+        draws = [module.log_likelihood(module.decode_raw(
+            mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator)), X)
+            for _ in range(400)]
+        fresh = (torch.stack(draws).mean(0) - module.kl_divergence(mu, logvar)).mean().item()
+    assert vae.score(small_X) == pytest.approx(fresh, abs=0.05 * abs(fresh))
+    eps = module.score_eps.double()
+    torch.testing.assert_close(eps.mean(0), torch.zeros(4, dtype=torch.float64), atol=1e-6,
+                               rtol=0)
+    torch.testing.assert_close(eps.T @ eps / len(eps), torch.eye(4, dtype=torch.float64),
+                               atol=1e-5, rtol=0)
