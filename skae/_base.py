@@ -96,8 +96,16 @@ def _seeded_torch(seed, device):
         yield
 
 
-class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Base class of the autoencoder estimators.
+def vae_net_kwargs(X, beta):
+    """skorch-net arguments of a VAE: ``beta`` and the Gaussian decoder's
+    variance floor, relative to the data's variance so that a perfect
+    reconstruction cannot drive the likelihood to infinity."""
+    scale = float(np.mean(np.var(X, axis=0))) if len(X) > 1 else 1.0
+    return {"beta": beta, "min_variance": 1e-3 * max(scale, 1e-12)}
+
+
+class _AutoencoderCore(BaseEstimator):
+    """What every skae estimator does: train a skorch net, run it in batches.
 
     Warning: This class should not be used directly. Use derived classes instead.
     """
@@ -269,6 +277,35 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _map(self, fn, X, check=None):
         return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE, check)
 
+    def score_samples(self, X):
+        """Per-sample score (higher is better); see the leaf class for its unit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False, whole=False)
+        return self._map(self.net_.score_batch, X, self._check_values)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "net_"):
+            # skorch maps a net pickled on CUDA to the CPU where CUDA is missing.
+            self.device_ = str(self.net_.device)
+
+
+class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoencoderCore):
+    """Base class of the autoencoder transformers.
+
+    Warning: This class should not be used directly. Use derived classes instead.
+    """
+
     def transform(self, X):
         """Encode X: its code in the latent space.
 
@@ -308,22 +345,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             )
         return self._map(lambda module, batch: module.decode(batch), Z)
 
-    def score_samples(self, X):
-        """Per-sample score (higher is better); see the leaf class for its unit.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False, whole=False)
-        return self._map(self.net_.score_batch, X, self._check_values)
-
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X (higher is better).
 
@@ -345,12 +366,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _n_features_out(self):
         """Width of the code (raises AttributeError before fit)."""
         return self.net_.module__latent_dim
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if hasattr(self, "net_"):
-            # skorch maps a net pickled on CUDA to the CPU where CUDA is missing.
-            self.device_ = str(self.net_.device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

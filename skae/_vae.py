@@ -2,12 +2,11 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder
+from ._base import _BaseAutoencoder, vae_net_kwargs
 
 
 class VAETransformer(_BaseAutoencoder):
@@ -185,10 +184,7 @@ class VAETransformer(_BaseAutoencoder):
         self.beta = beta
 
     def _net_kwargs(self, X):
-        # Floor of the Gaussian decoder's variance, relative to the data's, so
-        # that a perfect reconstruction cannot drive the likelihood to infinity.
-        scale = float(np.mean(np.var(X, axis=0))) if len(X) > 1 else 1.0
-        return {"beta": self.beta, "min_variance": 1e-3 * max(scale, 1e-12)}
+        return vae_net_kwargs(X, self.beta)
 
     def score_samples(self, X):
         """Per-sample evidence lower bound (ELBO), in nats.

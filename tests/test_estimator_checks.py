@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoencoderTransformer, VAETransformer
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
 
 # Small networks and few epochs keep the ~50 checks per estimator fast; the
 # behaviour under test does not depend on model size.
@@ -15,6 +15,8 @@ _SMALL = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=16)
         AutoencoderTransformer(**_SMALL, noise=0.1, early_stopping=False),
         VAETransformer(**_SMALL),
         VAETransformer(**_SMALL, loss="mse", beta=0.5, early_stopping=False),
+        AutoencoderOutlierDetector(**_SMALL),
+        AutoencoderOutlierDetector(model="vae", contamination=0.1, **_SMALL),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
