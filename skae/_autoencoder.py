@@ -2,9 +2,9 @@
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _BaseAutoencoder
+from ._base import _BaseAutoencoder, corruption_net_kwargs
 
 
 class AutoencoderTransformer(_BaseAutoencoder):
@@ -86,9 +86,15 @@ class AutoencoderTransformer(_BaseAutoencoder):
         0 prints nothing; 1 or more prints a table of per-epoch losses.
 
     noise : float, default=0.0
-        Standard deviation of the Gaussian noise added to the inputs during
-        training (a denoising autoencoder when > 0). :meth:`transform` and
-        :meth:`inverse_transform` never add noise.
+        Strength of the corruption of the inputs during training (a denoising
+        autoencoder when > 0): the standard deviation of added Gaussian noise,
+        or, with ``corruption="masking"``, the fraction of inputs set to zero
+        (below 1). :meth:`transform` and :meth:`inverse_transform` never
+        corrupt.
+
+    corruption : {"gaussian", "masking"}, default="gaussian"
+        Kind of corruption: additive Gaussian noise, or masking noise (each
+        input independently set to zero with probability ``noise``).
 
     Attributes
     ----------
@@ -140,6 +146,7 @@ class AutoencoderTransformer(_BaseAutoencoder):
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
         "noise": [Interval(Real, 0, None, closed="left")],
+        "corruption": [StrOptions({"gaussian", "masking"})],
     }
 
     def __init__(
@@ -162,6 +169,7 @@ class AutoencoderTransformer(_BaseAutoencoder):
         random_state=None,
         verbose=0,
         noise=0.0,
+        corruption="gaussian",
     ):
         super().__init__(
             latent_dim,
@@ -182,9 +190,10 @@ class AutoencoderTransformer(_BaseAutoencoder):
             verbose=verbose,
         )
         self.noise = noise
+        self.corruption = corruption
 
     def _net_kwargs(self, X):
-        return {"noise": self.noise}
+        return corruption_net_kwargs(self.noise, self.corruption)
 
     def score_samples(self, X):
         """Minus each sample's reconstruction error (higher is more typical).

@@ -96,6 +96,14 @@ def _seeded_torch(seed, device):
         yield
 
 
+def corruption_net_kwargs(noise, corruption):
+    """skorch-net arguments of a denoising autoencoder's input corruption."""
+    if corruption == "masking" and noise >= 1:
+        raise ValueError(f"corruption='masking' needs noise < 1 (the fraction of inputs "
+                         f"set to zero); got noise={noise}.")
+    return {"noise": noise, "corruption": corruption}
+
+
 def vae_net_kwargs(X, beta):
     """skorch-net arguments of a VAE: ``beta`` and the Gaussian decoder's
     variance floor, relative to the data's variance so that a perfect

@@ -105,7 +105,10 @@ class AutoencoderNet(NeuralNet):
     loss : {"mse", "bce"}
         Mean squared error, or binary cross-entropy on the decoder's logits.
     noise : float
-        Standard deviation of the Gaussian corruption of training inputs.
+        Strength of the corruption of training inputs: the standard deviation
+        of Gaussian noise, or the fraction of inputs set to zero (masking).
+    corruption : {"gaussian", "masking"}
+        Kind of corruption.
     seed : int
         Seed of the batch order and of the corruption.
     precision : {"32", "bf16"}
@@ -113,16 +116,19 @@ class AutoencoderNet(NeuralNet):
         (weights, gradients and losses stay float32).
     """
 
-    def __init__(self, module, *args, loss="mse", noise=0.0, seed=0, precision="32",
-                 **kwargs):
+    def __init__(self, module, *args, loss="mse", noise=0.0, corruption="gaussian", seed=0,
+                 precision="32", **kwargs):
         super().__init__(module, *args, criterion=nn.MSELoss, **kwargs)
         self.loss = loss
         self.noise = noise
+        self.corruption = corruption
         self.seed = seed
         self.precision = precision
 
     def initialize(self):
+        # Batch order on the CPU; corruption drawn where the data is.
         self.generator_ = torch.Generator().manual_seed(self.seed)
+        self.noise_generator_ = torch.Generator(device=self.device).manual_seed(self.seed + 1)
         return super().initialize()
 
     # data path ---------------------------------------------------------
@@ -213,8 +219,13 @@ class AutoencoderNet(NeuralNet):
         """Corrupted copy of a training batch (identity when noise is 0)."""
         if not self.noise:
             return X
-        eps = torch.randn(X.shape, generator=self.generator_, dtype=X.dtype)
-        return X + self.noise * eps.to(X.device)
+        if self.corruption == "masking":
+            draw = torch.rand(X.shape, generator=self.noise_generator_, device=X.device,
+                              dtype=X.dtype)
+            return X * (draw >= self.noise)
+        eps = torch.randn(X.shape, generator=self.noise_generator_, device=X.device,
+                          dtype=X.dtype)
+        return X + self.noise * eps
 
     def infer(self, x, **fit_params):
         """Forward pass, under bfloat16 autocast with ``precision="bf16"``;
@@ -276,7 +287,8 @@ class VAENet(AutoencoderNet):
 def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, activation, loss,
              max_epochs, batch_size, lr, weight_decay, early_stopping,
              validation_fraction, patience, device, seed, verbose, precision="32",
-             lr_schedule="constant", noise=0.0, beta=1.0, min_variance=1e-3):
+             lr_schedule="constant", noise=0.0, corruption="gaussian", beta=1.0,
+             min_variance=1e-3):
     """Build an uninitialized net for ``kind`` in {"ae", "vae"}.
 
     Early stopping holds out data only when ``n_samples`` leaves both the
@@ -293,7 +305,7 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
         extra = dict(beta=beta, module__min_variance=min_variance)
     else:
         net_class, module = AutoencoderNet, AutoencoderModule
-        extra = dict(noise=noise)
+        extra = dict(noise=noise, corruption=corruption)
     callbacks = [("nonfinite", _NonFiniteLossGuard())]
     n_valid = _n_validation(n_samples, validation_fraction) if early_stopping else 0
     validate = n_valid > 0

@@ -7,7 +7,7 @@ from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _AutoencoderCore, vae_net_kwargs
+from ._base import _AutoencoderCore, corruption_net_kwargs, vae_net_kwargs
 
 
 class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderCore):
@@ -38,7 +38,10 @@ device, precision, random_state, verbose
         As for :class:`AutoencoderTransformer`; ``latent_dim`` defaults to 8.
 
     noise : float, default=0.0
-        Gaussian input noise while training (``model="ae"``).
+        Strength of the input corruption while training (``model="ae"``).
+
+    corruption : {"gaussian", "masking"}, default="gaussian"
+        Kind of input corruption, as for :class:`AutoencoderTransformer`.
 
     beta : float, default=1.0
         Weight of the KL term while training (``model="vae"``).
@@ -78,6 +81,7 @@ n_features_in_, feature_names_in_
         "model": [StrOptions({"ae", "vae"})],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "noise": [Interval(Real, 0, None, closed="left")],
+        "corruption": [StrOptions({"gaussian", "masking"})],
         "beta": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -103,6 +107,7 @@ n_features_in_, feature_names_in_
         random_state=None,
         verbose=0,
         noise=0.0,
+        corruption="gaussian",
         beta=1.0,
     ):
         super().__init__(
@@ -126,6 +131,7 @@ n_features_in_, feature_names_in_
         self.model = model
         self.contamination = contamination
         self.noise = noise
+        self.corruption = corruption
         self.beta = beta
 
     @property
@@ -133,7 +139,9 @@ n_features_in_, feature_names_in_
         return self.model
 
     def _net_kwargs(self, X):
-        return vae_net_kwargs(X, self.beta) if self.model == "vae" else {"noise": self.noise}
+        if self.model == "vae":
+            return vae_net_kwargs(X, self.beta)
+        return corruption_net_kwargs(self.noise, self.corruption)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

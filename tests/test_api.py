@@ -489,3 +489,22 @@ def test_vae_score_matches_a_fresh_monte_carlo_elbo(small_X):
                                rtol=0)
     torch.testing.assert_close(eps.T @ eps / len(eps), torch.eye(4, dtype=torch.float64),
                                atol=1e-5, rtol=0)
+
+
+def test_masking_corruption(small_X):
+    clean = AutoencoderTransformer(**FAST).fit(small_X)
+    masked = AutoencoderTransformer(**FAST, noise=0.3, corruption="masking").fit(small_X)
+    gauss = AutoencoderTransformer(**FAST, noise=0.3).fit(small_X)
+    Z = masked.transform(small_X)
+    assert not np.allclose(Z, clean.transform(small_X))
+    assert not np.allclose(Z, gauss.transform(small_X))
+    np.testing.assert_array_equal(Z, masked.transform(small_X))  # inference never corrupts
+    np.testing.assert_array_equal(
+        Z, AutoencoderTransformer(**FAST, noise=0.3, corruption="masking").fit_transform(small_X))
+    # The net zeroes about `noise` of the inputs.
+    batch = torch.ones(2000, 64)
+    assert (masked.net_.corrupt(batch) == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
+    with pytest.raises(ValueError, match="masking' needs noise < 1"):
+        AutoencoderTransformer(noise=1.0, corruption="masking").fit(small_X)
+    with pytest.raises(InvalidParameterError, match="corruption"):
+        AutoencoderTransformer(corruption="salt").fit(small_X)
