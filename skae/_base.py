@@ -123,6 +123,9 @@ class _AutoencoderCore(BaseEstimator):
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "architecture": [StrOptions({"mlp", "conv"})],
+        "image_shape": [None, "array-like"],
+        "conv_channels": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions({"mse", "bce"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -144,6 +147,9 @@ class _AutoencoderCore(BaseEstimator):
         latent_dim=2,
         *,
         hidden_layer_sizes=(256, 128),
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(32, 64),
         activation="relu",
         loss="mse",
         max_epochs=200,
@@ -161,6 +167,9 @@ class _AutoencoderCore(BaseEstimator):
     ):
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
         self.activation = activation
         self.loss = loss
         self.max_epochs = max_epochs
@@ -186,6 +195,27 @@ class _AutoencoderCore(BaseEstimator):
                 f"{self.hidden_layer_sizes!r}."
             )
         return tuple(int(s) for s in sizes)
+
+    def _architecture_kwargs(self, n_features):
+        """Validated ``architecture``, ``image_shape`` and ``conv_channels``."""
+        if self.architecture == "mlp":
+            return {"architecture": "mlp"}
+        if self.image_shape is None:
+            raise ValueError("architecture='conv' needs image_shape, e.g. (28, 28).")
+        shape = tuple(self.image_shape)
+        if (len(shape) not in (2, 3)
+                or not all(isinstance(d, Integral) and d >= 1 for d in shape)):
+            raise ValueError("image_shape must be (height, width) or (channels, height, "
+                             f"width) of positive integers; got {self.image_shape!r}.")
+        if int(np.prod(shape)) != n_features:
+            raise ValueError(f"image_shape {shape} has {int(np.prod(shape))} values but X has "
+                             f"{n_features} features per row.")
+        channels = tuple(self.conv_channels)
+        if not channels or not all(isinstance(c, Integral) and c >= 1 for c in channels):
+            raise ValueError("conv_channels must be a non-empty tuple of positive integers; "
+                             f"got {self.conv_channels!r}.")
+        return {"architecture": "conv", "image_shape": tuple(int(d) for d in shape),
+                "conv_channels": tuple(int(c) for c in channels)}
 
     def _validate_X(self, X, reset, whole=True):
         """X validated as float32/float64 (no copy when already one of them).
@@ -263,6 +293,7 @@ class _AutoencoderCore(BaseEstimator):
             precision=self.precision,
             seed=seed,
             verbose=int(self.verbose),
+            **self._architecture_kwargs(X.shape[1]),
             **self._net_kwargs(X),
         )
         data = _as_float32_tensor(X).to(device)

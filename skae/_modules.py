@@ -47,6 +47,48 @@ def _mlp(sizes, activation):
     return nn.Sequential(*layers)
 
 
+class _Crop(nn.Module):
+    """Crop feature maps to ``(height, width)``."""
+
+    def __init__(self, height, width):
+        super().__init__()
+        self.height, self.width = height, width
+
+    def forward(self, x):
+        return x[..., : self.height, : self.width]
+
+
+def _image_shape(image_shape):
+    """``(channels, height, width)`` from ``(height, width)`` or itself."""
+    shape = tuple(int(d) for d in image_shape)
+    return (1, *shape) if len(shape) == 2 else shape
+
+
+def _conv_encoder(image_shape, channels, activation):
+    """Stride-2 3x3 convolutions over flat rows; returns the body and its
+    output shape ``(channels, height, width)``."""
+    c, h, w = _image_shape(image_shape)
+    layers = [nn.Unflatten(1, (c, h, w))]
+    for out in channels:
+        layers += [nn.Conv2d(c, out, 3, stride=2, padding=1), ACTIVATIONS[activation]()]
+        c, h, w = out, (h + 1) // 2, (w + 1) // 2
+    return nn.Sequential(*layers, nn.Flatten()), (c, h, w)
+
+
+def _conv_decoder(latent_dim, image_shape, channels, code_shape, activation):
+    """Mirror of :func:`_conv_encoder`: linear, then stride-2 transposed
+    convolutions, cropped to the image and flattened to rows."""
+    c_img, h, w = _image_shape(image_shape)
+    layers = [nn.Linear(latent_dim, math.prod(code_shape)), ACTIVATIONS[activation](),
+              nn.Unflatten(1, code_shape)]
+    widths = [*channels[::-1], c_img]
+    for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
+        layers.append(nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1))
+        if i < len(widths) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers, _Crop(h, w), nn.Flatten())
+
+
 class AutoencoderModule(nn.Module):
     """Fully connected autoencoder: an MLP encoder and a mirrored decoder.
 
@@ -64,19 +106,33 @@ class AutoencoderModule(nn.Module):
         Link from the decoder's last linear layer to the data space.
         :meth:`forward` returns the values *before* the link (logits for
         ``"sigmoid"``), which the numerically stable losses expect.
+    architecture : {"mlp", "conv"}
+        Fully connected layers (``hidden_layer_sizes``), or convolutions over
+        rows that are flattened images of ``image_shape`` (``channels``).
+    image_shape : tuple of int, optional
+        ``(height, width)`` or ``(channels, height, width)`` of one row.
+    channels : tuple of int
+        Output channels of the convolutional encoder's stride-2 layers.
     """
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
-                 output="identity"):
+                 output="identity", architecture="mlp", image_shape=None, channels=(32, 64)):
         super().__init__()
-        hidden = list(hidden_layer_sizes)
         self.output = output
-        self.encoder_body = _mlp([n_features, *hidden], activation)
-        self.decoder = nn.Sequential(
-            _mlp([latent_dim, *hidden[::-1]], activation),
-            nn.Linear(([latent_dim, *hidden[::-1]])[-1], n_features),
-        )
-        self._init_code_head(hidden[-1] if hidden else n_features, latent_dim)
+        if architecture == "conv":
+            self.encoder_body, code_shape = _conv_encoder(image_shape, channels, activation)
+            self.decoder = _conv_decoder(latent_dim, image_shape, channels, code_shape,
+                                         activation)
+            width = math.prod(code_shape)
+        else:
+            hidden = list(hidden_layer_sizes)
+            self.encoder_body = _mlp([n_features, *hidden], activation)
+            self.decoder = nn.Sequential(
+                _mlp([latent_dim, *hidden[::-1]], activation),
+                nn.Linear(([latent_dim, *hidden[::-1]])[-1], n_features),
+            )
+            width = hidden[-1] if hidden else n_features
+        self._init_code_head(width, latent_dim)
 
     def _init_code_head(self, width, latent_dim):
         self.code = nn.Linear(width, latent_dim)
@@ -119,7 +175,8 @@ class VAEModule(AutoencoderModule):
 
     Parameters
     ----------
-    n_features, latent_dim, hidden_layer_sizes, activation, output
+    n_features, latent_dim, hidden_layer_sizes, activation, output, architecture, \
+image_shape, channels
         As for :class:`AutoencoderModule`.
     min_variance : float
         Floor of the Gaussian decoder's variance.
@@ -129,8 +186,10 @@ class VAEModule(AutoencoderModule):
     """
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
-                 output="identity", min_variance=1e-3, n_score_draws=None):
-        super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, output)
+                 output="identity", architecture="mlp", image_shape=None, channels=(32, 64),
+                 min_variance=1e-3, n_score_draws=None):
+        super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, output,
+                         architecture, image_shape, channels)
         self.min_variance = float(min_variance)
         self.register_buffer("running_variance", torch.ones(()))
         self.register_buffer("variance_updates", torch.zeros((), dtype=torch.long))

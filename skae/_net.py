@@ -287,7 +287,8 @@ class VAENet(AutoencoderNet):
 def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, activation, loss,
              max_epochs, batch_size, lr, weight_decay, early_stopping,
              validation_fraction, patience, device, seed, verbose, precision="32",
-             lr_schedule="constant", noise=0.0, corruption="gaussian", beta=1.0,
+             lr_schedule="constant", architecture="mlp", image_shape=None,
+             conv_channels=(32, 64), noise=0.0, corruption="gaussian", beta=1.0,
              min_variance=1e-3):
     """Build an uninitialized net for ``kind`` in {"ae", "vae"}.
 
@@ -299,6 +300,8 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
         module__hidden_layer_sizes=tuple(hidden_layer_sizes),
         module__activation=activation,
         module__output="sigmoid" if loss == "bce" else "identity",
+        module__architecture=architecture, module__image_shape=image_shape,
+        module__channels=tuple(conv_channels),
     )
     if kind == "vae":
         net_class, module = VAENet, VAEModule

@@ -32,9 +32,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderCore):
         places it at Tukey's fence of the training scores, the first
         quartile minus 1.5 interquartile ranges.
 
-    latent_dim, hidden_layer_sizes, activation, loss, max_epochs, batch_size, \
-lr, lr_schedule, weight_decay, early_stopping, validation_fraction, patience, \
-device, precision, random_state, verbose
+    latent_dim, hidden_layer_sizes, architecture, image_shape, conv_channels, \
+activation, loss, max_epochs, batch_size, lr, lr_schedule, weight_decay, \
+early_stopping, validation_fraction, patience, device, precision, \
+random_state, verbose
         As for :class:`AutoencoderTransformer`; ``latent_dim`` defaults to 8.
 
     noise : float, default=0.0
@@ -92,6 +93,9 @@ n_features_in_, feature_names_in_
         contamination="auto",
         latent_dim=8,
         hidden_layer_sizes=(256, 128),
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(32, 64),
         activation="relu",
         loss="mse",
         max_epochs=200,
@@ -113,6 +117,9 @@ n_features_in_, feature_names_in_
         super().__init__(
             latent_dim,
             hidden_layer_sizes=hidden_layer_sizes,
+            architecture=architecture,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
             activation=activation,
             loss=loss,
             max_epochs=max_epochs,

@@ -32,6 +32,19 @@ class VAETransformer(_BaseAutoencoder):
         Widths of the encoder's hidden layers, input side first. The decoder
         mirrors them.
 
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"mlp"``: fully connected layers (``hidden_layer_sizes``). ``"conv"``:
+        a convolutional encoder (stride-2 3x3 convolutions with
+        ``conv_channels`` channels, then a linear code) and its mirror as
+        decoder, for rows that are flattened images of ``image_shape``.
+
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(channels, height, width)`` of one row, whose
+        product must be the number of features. Required by ``"conv"``.
+
+    conv_channels : tuple of int, default=(32, 64)
+        Channels of the convolutional encoder's layers (``"conv"`` only).
+
     activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "silu", "tanh", \
 "sigmoid", "identity"}, default="relu"
         Nonlinearity after each hidden layer.
@@ -147,6 +160,9 @@ class VAETransformer(_BaseAutoencoder):
         latent_dim=2,
         *,
         hidden_layer_sizes=(256, 128),
+        architecture="mlp",
+        image_shape=None,
+        conv_channels=(32, 64),
         activation="relu",
         loss="mse",
         max_epochs=200,
@@ -166,6 +182,9 @@ class VAETransformer(_BaseAutoencoder):
         super().__init__(
             latent_dim,
             hidden_layer_sizes=hidden_layer_sizes,
+            architecture=architecture,
+            image_shape=image_shape,
+            conv_channels=conv_channels,
             activation=activation,
             loss=loss,
             max_epochs=max_epochs,
