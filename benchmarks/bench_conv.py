@@ -11,7 +11,6 @@ import argparse
 import os
 import time
 
-import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
 from skae import AutoencoderTransformer
