@@ -162,7 +162,7 @@ class AutoencoderNet(NeuralNet):
         if iterator is None:
             return
         self._set_training(training)
-        begin, end = self._listens("on_batch_begin"), self._listens("on_batch_end")
+        begin, end = self._batch_hooks
         total = torch.zeros((), device=self.device)
         n_rows = n_batches = 0
         for batch in iterator:
@@ -195,6 +195,8 @@ class AutoencoderNet(NeuralNet):
                                         strict=True))
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # Which hooks any callback implements, decided once per fit.
+        self._batch_hooks = (self._listens("on_batch_begin"), self._listens("on_batch_end"))
         self._grad_hook = self._listens("on_grad_computed")
         return super().on_train_begin(net, X=X, y=y, **kwargs)
 
