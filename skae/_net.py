@@ -373,7 +373,7 @@ def map_batches(net, fn, X, dtype, batch_size, check=None):
         module = copy.deepcopy(module).double()
     module.eval()
     pages = _memmap_pages(X)
-    row_bytes = X.strides[0] if X.ndim == 2 else 0
+    row_bytes = X.strides[0]
     # One output array, filled in place: per-batch results kept in a list
     # would pin the heap between the large per-batch buffers and grow memory
     # with the number of rows.

@@ -1,7 +1,7 @@
 """Default estimators against PCA on small real data (issue #2's targets).
 
 Default parameters apart from ``latent_dim`` and ``random_state``; the margins
-are the issue's. Timings are not asserted here: `benchmarks/compare_pca.py`
+are the issue's. Timings are not asserted here: `python -m skae.compare`
 prints them.
 """
 
