@@ -211,7 +211,7 @@ class AutoencoderTransformer(_BaseAutoencoder):
         self.noise = noise
         self.corruption = corruption
 
-    def _net_kwargs(self, X):
+    def _net_kwargs(self, start):
         return corruption_net_kwargs(self.noise, self.corruption)
 
     def score_samples(self, X):

@@ -16,6 +16,7 @@ from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._linear_start import MIN_VARIANCE, linear_start
 from ._modules import ACTIVATIONS
 from ._net import make_net, map_batches
 
@@ -104,12 +105,12 @@ def corruption_net_kwargs(noise, corruption):
     return {"noise": noise, "corruption": corruption}
 
 
-def vae_net_kwargs(X, beta):
+def vae_net_kwargs(start, beta):
     """skorch-net arguments of a VAE: ``beta`` and the Gaussian decoder's
-    variance floor, relative to the data's variance so that a perfect
-    reconstruction cannot drive the likelihood to infinity."""
-    scale = float(np.mean(np.var(X, axis=0))) if len(X) > 1 else 1.0
-    return {"beta": beta, "min_variance": 1e-3 * max(scale, 1e-12)}
+    variance floor, relative to the variance of the data in the network's
+    internal space (:class:`~skae._linear_start.LinearStart`), so that a
+    perfect reconstruction cannot drive the likelihood to infinity."""
+    return {"beta": beta, "min_variance": MIN_VARIANCE * max(start.internal_variance, 1e-12)}
 
 
 class _AutoencoderCore(BaseEstimator):
@@ -248,8 +249,13 @@ class _AutoencoderCore(BaseEstimator):
                 "MinMaxScaler, or use loss='mse'."
             )
 
-    def _net_kwargs(self, X):
-        """Keyword arguments of :func:`skae._net.make_net` for leaf specifics."""
+    def _start_maps(self, start):
+        """Arguments of the module's ``set_linear_start``: PCA's maps."""
+        return start.pca_maps(self.latent_dim)
+
+    def _net_kwargs(self, start):
+        """Keyword arguments of :func:`skae._net.make_net` for leaf specifics,
+        given the :class:`~skae._linear_start.LinearStart` of the data."""
         return {}
 
     # --------------------------------------------------------------- fitting
@@ -273,6 +279,9 @@ class _AutoencoderCore(BaseEstimator):
         X = self._validate_X(X, reset=True)
         device = resolve_device(self.device)
         seed = _seed_from(self.random_state)
+        # MSE trains in a centred, scaled space from the PCA solution; BCE's
+        # targets must stay in [0, 1].
+        start = linear_start(X, self.latent_dim, linear=self.loss == "mse", seed=seed)
         net = make_net(
             self._kind,
             n_samples=X.shape[0],
@@ -293,12 +302,15 @@ class _AutoencoderCore(BaseEstimator):
             precision=self.precision,
             seed=seed,
             verbose=int(self.verbose),
+            linear_path=start.linear_path,
             **self._architecture_kwargs(X.shape[1]),
-            **self._net_kwargs(X),
+            **self._net_kwargs(start),
         )
         data = _as_float32_tensor(X).to(device)
         with _seeded_torch(seed, device):
-            net.fit(data)
+            net.initialize()
+            net.module_.set_linear_start(**self._start_maps(start))
+            net.partial_fit(data)
 
         history = net.history
         self.net_ = net

@@ -21,6 +21,9 @@ ACTIVATIONS = {
 }
 
 _LOG_2PI = math.log(2.0 * math.pi)
+#: Updates over which the VAE decoder's variance is a running mean, before
+#: it becomes an exponential moving average.
+_VARIANCE_WINDOW = 20
 
 
 def _moment_matched_draws(n_draws, dim):
@@ -45,6 +48,11 @@ def _mlp(sizes, activation):
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
+
+
+def _last_layer(network):
+    """The last layer of ``network`` that has weights."""
+    return [m for m in network.modules() if hasattr(m, "weight")][-1]
 
 
 class _Crop(nn.Module):
@@ -113,10 +121,23 @@ class AutoencoderModule(nn.Module):
         ``(height, width)`` or ``(channels, height, width)`` of one row.
     channels : tuple of int
         Output channels of the convolutional encoder's stride-2 layers.
+    linear_path : bool
+        Add a linear encoder and decoder beside the nonlinear ones, and start
+        the nonlinear ones' last layers at zero: the network is then the
+        linear model that :meth:`set_linear_start` gives (e.g. PCA) plus
+        nonlinear corrections that training grows from zero.
+
+    The network works in an internal space, ``(x - center) / scale`` with
+    ``center`` and ``scale`` set by :meth:`set_linear_start` (the identity
+    until then): :meth:`encode` takes data in its own units, :meth:`decode`
+    returns them, and :meth:`forward` returns the reconstruction in the
+    internal space, where the losses compare it with :meth:`normalize` of the
+    input.
     """
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
-                 output="identity", architecture="mlp", image_shape=None, channels=(32, 64)):
+                 output="identity", architecture="mlp", image_shape=None, channels=(32, 64),
+                 linear_path=False):
         super().__init__()
         self.output = output
         if architecture == "conv":
@@ -133,28 +154,77 @@ class AutoencoderModule(nn.Module):
             )
             width = hidden[-1] if hidden else n_features
         self._init_code_head(width, latent_dim)
+        # The internal space: x_internal = (x - center) / scale. Set by
+        # set_linear_start; the identity until then.
+        self.register_buffer("center", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(()))
+        self.linear_path = bool(linear_path)
+        if self.linear_path:
+            # code = linear_encoder(x_internal) + code(encoder_body(x_internal)),
+            # reconstruction = linear_decoder(code) + decoder(code): linear maps
+            # plus nonlinear corrections whose last layers start at zero.
+            self.linear_encoder = nn.Linear(n_features, latent_dim, bias=False)
+            self.linear_decoder = nn.Linear(latent_dim, n_features, bias=False)
+            for layer in (self.linear_encoder, self.linear_decoder, self.code,
+                          _last_layer(self.decoder)):
+                nn.init.zeros_(layer.weight)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
 
     def _init_code_head(self, width, latent_dim):
         self.code = nn.Linear(width, latent_dim)
 
+    @torch.no_grad()
+    def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None):
+        """Set the internal space and the linear path's starting maps.
+
+        Parameters
+        ----------
+        center : tensor of shape (n_features,)
+            Subtracted from the input.
+        scale : float
+            The centered input is divided by it.
+        encoder_weight : tensor of shape (latent_dim, n_features), optional
+            Linear encoder on the internal space (e.g. whitened principal axes).
+        decoder_weight : tensor of shape (n_features, latent_dim), optional
+            Linear decoder back to the internal space.
+        """
+        self.center.copy_(torch.as_tensor(center, dtype=self.center.dtype))
+        self.scale.fill_(float(scale))
+        if self.linear_path:
+            self.linear_encoder.weight.copy_(torch.as_tensor(encoder_weight))
+            self.linear_decoder.weight.copy_(torch.as_tensor(decoder_weight))
+
+    def normalize(self, x):
+        """``x`` in the internal space the network is trained in."""
+        return (x - self.center) / self.scale
+
+    def _code_head(self, xn):
+        """Output of the code head on internal-space input ``xn``."""
+        return self.code(self.encoder_body(xn))
+
     def encode(self, x):
         """Code of ``x`` (deterministic)."""
-        return self.code(self.encoder_body(x))
+        xn = self.normalize(x)
+        z = self._code_head(xn)
+        return z + self.linear_encoder(xn) if self.linear_path else z
 
     def decode_raw(self, z):
-        """Decoder output before the output link."""
-        return self.decoder(z)
+        """Decoder output in the internal space, before the output link."""
+        raw = self.decoder(z)
+        return raw + self.linear_decoder(z) if self.linear_path else raw
 
     def link(self, raw):
-        """Map raw decoder output to the data space."""
+        """Map raw decoder output to the internal data space."""
         return torch.sigmoid(raw) if self.output == "sigmoid" else raw
 
     def decode(self, z):
-        """Reconstruction in the data space."""
-        return self.link(self.decode_raw(z))
+        """Reconstruction in the data's own units."""
+        return self.link(self.decode_raw(z)) * self.scale + self.center
 
     def forward(self, x):
-        """Return ``(raw_reconstruction, code)``."""
+        """Return ``(raw_reconstruction, code)``; the reconstruction is in the
+        internal space (compare it with :meth:`normalize` of the input)."""
         z = self.encode(x)
         return self.decode_raw(z), z
 
@@ -176,8 +246,9 @@ class VAEModule(AutoencoderModule):
     Parameters
     ----------
     n_features, latent_dim, hidden_layer_sizes, activation, output, architecture, \
-image_shape, channels
-        As for :class:`AutoencoderModule`.
+image_shape, channels, linear_path
+        As for :class:`AutoencoderModule`; the linear path gives the
+        posterior mean.
     min_variance : float
         Floor of the Gaussian decoder's variance.
     n_score_draws : int or None
@@ -187,9 +258,9 @@ image_shape, channels
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
                  output="identity", architecture="mlp", image_shape=None, channels=(32, 64),
-                 min_variance=1e-3, n_score_draws=None):
+                 linear_path=False, min_variance=1e-3, n_score_draws=None):
         super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, output,
-                         architecture, image_shape, channels)
+                         architecture, image_shape, channels, linear_path)
         self.min_variance = float(min_variance)
         self.register_buffer("running_variance", torch.ones(()))
         self.register_buffer("variance_updates", torch.zeros((), dtype=torch.long))
@@ -199,9 +270,26 @@ image_shape, channels
     def _init_code_head(self, width, latent_dim):
         self.code = nn.Linear(width, 2 * latent_dim)
 
+    @torch.no_grad()
+    def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None,
+                         logvar=None, noise_variance=None):
+        """As :meth:`AutoencoderModule.set_linear_start`, plus the starting
+        posterior log-variance (the bias of its head) and decoder variance."""
+        super().set_linear_start(center, scale, encoder_weight, decoder_weight)
+        latent_dim = self.code.out_features // 2
+        if logvar is not None:
+            self.code.bias[latent_dim:] = torch.as_tensor(logvar)
+        if noise_variance is not None:
+            self.running_variance.fill_(float(noise_variance))
+            # Count the start as a full running average (see update_variance).
+            self.variance_updates.fill_(_VARIANCE_WINDOW)
+
     def posterior(self, x):
-        """Mean and log-variance of q(z | x)."""
-        mu, logvar = self.code(self.encoder_body(x)).chunk(2, dim=-1)
+        """Mean and log-variance of q(z | x), for ``x`` in the data's units."""
+        xn = self.normalize(x)
+        mu, logvar = self._code_head(xn).chunk(2, dim=-1)
+        if self.linear_path:
+            mu = mu + self.linear_encoder(xn)
         return mu, logvar.clamp(-30.0, 20.0)
 
     def encode(self, x):
@@ -213,14 +301,14 @@ image_shape, channels
         return self.running_variance.clamp_min(self.min_variance)
 
     @torch.no_grad()
-    def update_variance(self, raw, x, momentum=0.05):
+    def update_variance(self, raw, xn, momentum=1.0 / _VARIANCE_WINDOW):
         """Move the decoder variance towards this batch's mean squared residual.
 
         A running mean over the first ``1 / momentum`` updates, then an
         exponential moving average.
         """
         rate = max(momentum, 1.0 / float(self.variance_updates + 1))
-        residual = ((x - raw) ** 2).mean()
+        residual = ((xn - raw) ** 2).mean()
         self.running_variance.lerp_(residual.to(self.running_variance.dtype), rate)
         self.variance_updates += 1
 
@@ -231,13 +319,14 @@ image_shape, channels
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
         return self.decode_raw(z), z, mu, logvar
 
-    def log_likelihood(self, raw, x):
-        """log p(x | z) per sample, summed over features (nats)."""
+    def log_likelihood(self, raw, xn):
+        """log p(xn | z) per sample, summed over features (nats), for ``xn``
+        and ``raw`` in the internal space."""
         if self.output == "sigmoid":
-            bce = nn.functional.binary_cross_entropy_with_logits(raw, x, reduction="none")
+            bce = nn.functional.binary_cross_entropy_with_logits(raw, xn, reduction="none")
             return -bce.sum(dim=-1)
         var = self.variance()
-        return -0.5 * (((x - raw) ** 2) / var + torch.log(var) + _LOG_2PI).sum(dim=-1)
+        return -0.5 * (((xn - raw) ** 2) / var + torch.log(var) + _LOG_2PI).sum(dim=-1)
 
     @staticmethod
     def kl_divergence(mu, logvar):
@@ -245,10 +334,14 @@ image_shape, channels
         return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
     def elbo_per_sample(self, x, beta=1.0):
-        """Deterministic ELBO estimate per sample, averaged over ``score_eps``."""
+        """Deterministic ELBO estimate per sample, averaged over ``score_eps``,
+        in nats of ``x`` in its own units (the internal space's likelihood
+        less the log-Jacobian of the scaling)."""
         mu, logvar = self.posterior(x)
+        xn = self.normalize(x)
         std = torch.exp(0.5 * logvar)
         rec = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
         for eps in self.score_eps.to(x.dtype):
-            rec = rec + self.log_likelihood(self.decode_raw(mu + std * eps), x)
-        return rec / len(self.score_eps) - beta * self.kl_divergence(mu, logvar)
+            rec = rec + self.log_likelihood(self.decode_raw(mu + std * eps), xn)
+        jacobian = x.shape[-1] * torch.log(self.scale)
+        return rec / len(self.score_eps) - jacobian - beta * self.kl_divergence(mu, logvar)

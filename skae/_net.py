@@ -97,6 +97,28 @@ class _NonFiniteLossGuard(Callback):
             )
 
 
+class _EarlyStoppingFromStart(EarlyStopping):
+    """skorch's ``EarlyStopping`` that counts the network as it is before
+    training as epoch 0: its validation loss is the first to beat, and its
+    weights are restored if no epoch beats it."""
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        _, dataset_valid = net.get_split_datasets(X, y)
+        if dataset_valid is None or not len(dataset_valid):
+            return
+        net.module_.eval()
+        total, rows = 0.0, 0
+        for batch in net.get_iterator(dataset_valid, training=False):
+            total += float(net.validation_step(batch)["loss"]) * len(batch[0])
+            rows += len(batch[0])
+        self.initial_score_ = total / rows
+        if math.isfinite(self.initial_score_):
+            self.dynamic_threshold_ = self._calc_new_threshold(self.initial_score_)
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+
+
 class AutoencoderNet(NeuralNet):
     """skorch net training an :class:`~skae._modules.AutoencoderModule`.
 
@@ -254,14 +276,22 @@ class AutoencoderNet(NeuralNet):
         return (raw - target) ** 2
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Mean reconstruction loss in the module's internal space."""
+        target = self.module_.normalize(y_true)
         if self.loss == "bce":
-            return nn.functional.binary_cross_entropy_with_logits(y_pred[0], y_true)
-        return nn.functional.mse_loss(y_pred[0], y_true)
+            return nn.functional.binary_cross_entropy_with_logits(y_pred[0], target)
+        return nn.functional.mse_loss(y_pred[0], target)
 
     # inference -------------------------------------------------------------
+    def feature_errors(self, module, X):
+        """Per-feature reconstruction errors of ``X`` in the data's units
+        (squared units for MSE; BCE trains on the data as it is)."""
+        error = self.reconstruction_error(module(X)[0], module.normalize(X))
+        return error * module.scale**2 if self.loss == "mse" else error
+
     def score_batch(self, module, X):
         """Per-sample score: minus the mean reconstruction error."""
-        return -self.reconstruction_error(module(X)[0], X).mean(dim=-1)
+        return -self.feature_errors(module, X).mean(dim=-1)
 
 
 class VAENet(AutoencoderNet):
@@ -275,9 +305,10 @@ class VAENet(AutoencoderNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         raw, _, mu, logvar = y_pred
+        target = self.module_.normalize(y_true)
         if training and self.loss == "mse":
-            self.module_.update_variance(raw.detach(), y_true)
-        ll = self.module_.log_likelihood(raw, y_true)
+            self.module_.update_variance(raw.detach(), target)
+        ll = self.module_.log_likelihood(raw, target)
         kl = self.module_.kl_divergence(mu, logvar)
         return (self.beta * kl - ll).mean()
 
@@ -291,7 +322,7 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
              validation_fraction, patience, device, seed, verbose, precision="32",
              lr_schedule="constant", architecture="mlp", image_shape=None,
              conv_channels=(32, 64), noise=0.0, corruption="gaussian", beta=1.0,
-             min_variance=1e-3):
+             min_variance=1e-3, linear_path=False):
     """Build an uninitialized net for ``kind`` in {"ae", "vae"}.
 
     Early stopping holds out data only when ``n_samples`` leaves both the
@@ -303,7 +334,7 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
         module__activation=activation,
         module__output="sigmoid" if loss == "bce" else "identity",
         module__architecture=architecture, module__image_shape=image_shape,
-        module__channels=tuple(conv_channels),
+        module__channels=tuple(conv_channels), module__linear_path=linear_path,
     )
     if kind == "vae":
         net_class, module = VAENet, VAEModule
@@ -321,7 +352,7 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
             policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=steps,
             step_every="batch", event_name=None)))
     if validate:
-        callbacks.append(("early_stopping", EarlyStopping(
+        callbacks.append(("early_stopping", _EarlyStoppingFromStart(
             monitor="valid_loss", patience=patience, threshold=0.0,
             threshold_mode="abs", load_best=True)))
     return net_class(

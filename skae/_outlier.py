@@ -145,9 +145,14 @@ n_features_in_, feature_names_in_
     def _kind(self):
         return self.model
 
-    def _net_kwargs(self, X):
+    def _start_maps(self, start):
         if self.model == "vae":
-            return vae_net_kwargs(X, self.beta)
+            return start.ppca_maps(self.latent_dim)
+        return start.pca_maps(self.latent_dim)
+
+    def _net_kwargs(self, start):
+        if self.model == "vae":
+            return vae_net_kwargs(start, self.beta)
         return corruption_net_kwargs(self.noise, self.corruption)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -237,7 +242,4 @@ n_features_in_, feature_names_in_
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, whole=False)
-        net = self.net_
-        return self._map(
-            lambda module, batch: net.reconstruction_error(module(batch)[0], batch),
-            X, self._check_values)
+        return self._map(self.net_.feature_errors, X, self._check_values)

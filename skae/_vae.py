@@ -202,8 +202,11 @@ class VAETransformer(_BaseAutoencoder):
         )
         self.beta = beta
 
-    def _net_kwargs(self, X):
-        return vae_net_kwargs(X, self.beta)
+    def _start_maps(self, start):
+        return start.ppca_maps(self.latent_dim)
+
+    def _net_kwargs(self, start):
+        return vae_net_kwargs(start, self.beta)
 
     def score_samples(self, X):
         """Per-sample evidence lower bound (ELBO), in nats.

@@ -1,0 +1,160 @@
+"""The internal space a network trains in, and its PCA starting point.
+
+Raw data has columns in thousands next to columns in thousandths. The
+networks train on ``(x - mean) / s``, with one scale ``s`` for all columns
+(the root mean column variance): the data is well conditioned for the
+optimizer, and the squared error still weighs the columns as the user's
+squared error does, which is what PCA minimizes. A linear path through the
+network starts at the principal axes (whitened), so the untrained network
+reconstructs exactly as ``PCA(latent_dim)`` does.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.utils.extmath import randomized_svd
+
+__all__ = ["MIN_VARIANCE", "LinearStart", "linear_start"]
+
+#: Floor of a Gaussian decoder's variance, relative to the mean column
+#: variance: far below any residual that float32 training resolves, yet a
+#: perfect reconstruction cannot drive the likelihood to infinity.
+MIN_VARIANCE = 1e-6
+
+# Rows per chunk of the moment computations: bounded memory on large input.
+_CHUNK_ROWS = 4096
+# Up to this many features the covariance matrix is formed and diagonalised;
+# beyond it a randomized SVD of a row sample gives the leading axes.
+_MAX_COVARIANCE_FEATURES = 4096
+_MAX_SAMPLE_VALUES = 50_000_000
+
+
+@dataclass
+class LinearStart:
+    """Internal space and principal axes: see :func:`linear_start`."""
+
+    center: np.ndarray
+    scale: float
+    axes: np.ndarray = None
+    sd: np.ndarray = None
+    noise_variance: float = 0.0
+    internal_variance: float = 1.0
+
+    @property
+    def linear_path(self):
+        return self.axes is not None
+
+    def pca_maps(self, latent_dim):
+        """Arguments of ``AutoencoderModule.set_linear_start``: whitened PCA,
+        so that ``decoder_weight @ encoder_weight`` projects on the axes."""
+        kwargs = {"center": self.center, "scale": self.scale}
+        if not self.linear_path:
+            return kwargs
+        encoder, decoder = self._empty(latent_dim)
+        live = self._live()
+        k = len(self.sd)
+        encoder[:k][live] = self.axes[live] / self.sd[live, None]
+        decoder[:, :k][:, live] = (self.axes[live] * self.sd[live, None]).T
+        return {**kwargs, "encoder_weight": encoder, "decoder_weight": decoder}
+
+    def ppca_maps(self, latent_dim):
+        """Arguments of ``VAEModule.set_linear_start``: the maximum-likelihood
+        probabilistic PCA (Tipping & Bishop, 1999) as a linear Gaussian VAE,
+        its exact posterior mean and log-variance, and its noise variance."""
+        kwargs = self.pca_maps(latent_dim)
+        if not self.linear_path:
+            return kwargs
+        encoder, decoder = self._empty(latent_dim)
+        logvar = np.zeros(latent_dim)
+        live = self._live()
+        k = len(self.sd)
+        eigval = self.sd[live] ** 2
+        noise = max(self.noise_variance, MIN_VARIANCE * self.internal_variance)
+        weight = np.sqrt(np.clip(eigval - noise, 0, None))
+        encoder[:k][live] = self.axes[live] * (weight / eigval)[:, None]
+        decoder[:, :k][:, live] = (self.axes[live] * weight[:, None]).T
+        logvar[:k][live] = np.log(np.minimum(noise / eigval, 1.0))
+        return {**kwargs, "encoder_weight": encoder, "decoder_weight": decoder,
+                "logvar": logvar, "noise_variance": noise}
+
+    def _empty(self, latent_dim):
+        p = len(self.center)
+        return np.zeros((latent_dim, p)), np.zeros((p, latent_dim))
+
+    def _live(self):
+        """Axes along which the data varies (rank-deficient data has fewer)."""
+        return self.sd > 1e-6 * max(self.sd.max(initial=0.0), 1e-300)
+
+
+def _moments(X):
+    """Column means and the centered scatter matrix (or None when too wide)."""
+    n, p = X.shape
+    mean = np.zeros(p)
+    for start in range(0, n, _CHUNK_ROWS):
+        mean += X[start:start + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
+    mean /= n
+    wide = p > _MAX_COVARIANCE_FEATURES
+    scatter = None if wide else np.zeros((p, p))
+    sq = np.zeros(p)
+    for start in range(0, n, _CHUNK_ROWS):
+        chunk = np.asarray(X[start:start + _CHUNK_ROWS], dtype=np.float64) - mean
+        sq += np.einsum("ij,ij->j", chunk, chunk)
+        if not wide:
+            scatter += chunk.T @ chunk
+    return mean, sq / max(n - 1, 1), scatter
+
+
+def _leading_axes(X, mean, scale, scatter, latent_dim, seed):
+    """Leading principal axes and standard deviations in the internal space."""
+    n, p = X.shape
+    if scatter is not None:
+        eigval, eigvec = np.linalg.eigh(scatter / (max(n - 1, 1) * scale**2))
+        order = np.argsort(eigval)[::-1][:latent_dim]
+        return eigvec[:, order].T, np.sqrt(np.clip(eigval[order], 0, None))
+    rows = min(n, max(_MAX_SAMPLE_VALUES // p, 2 * latent_dim))
+    index = np.sort(np.random.default_rng(seed).choice(n, rows, replace=False))
+    sample = (np.asarray(X[index], dtype=np.float32) - mean.astype(np.float32)) / scale
+    _, sv, vt = randomized_svd(sample, min(latent_dim, min(sample.shape)), random_state=seed)
+    return vt, sv / np.sqrt(max(rows - 1, 1))
+
+
+def linear_start(X, latent_dim, *, linear, seed=0):
+    """Internal space of ``X`` and, with ``linear``, whitened PCA maps.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Training data (read in chunks; never copied whole).
+    latent_dim : int
+        Width of the code.
+    linear : bool
+        Centre and scale the data and return the linear maps. False keeps
+        the data as it is (for losses such as binary cross-entropy, whose
+        targets must stay in [0, 1]).
+    seed : int
+        Seed of the row sample for very wide data.
+
+    Returns
+    -------
+    start : LinearStart
+        ``center`` and ``scale`` of the internal space ``(x - center) /
+        scale``; with ``linear``, ``axes`` (up to latent_dim, n_features),
+        the leading principal axes in the internal space, ``sd`` their
+        standard deviations and ``noise_variance`` the mean variance of the
+        other directions; ``internal_variance``, the mean column variance in
+        the internal space.
+    """
+    n, p = X.shape
+    if not linear:
+        mean, var, _ = _moments(X) if n > 1 else (None, np.zeros(p), None)
+        return LinearStart(np.zeros(p), 1.0, internal_variance=float(np.mean(var)))
+    mean, var, scatter = _moments(X)
+    scale = float(np.sqrt(np.mean(var)))
+    if not np.isfinite(scale) or scale <= 0:
+        scale = 1.0
+    axes, sd = _leading_axes(X, mean, scale, scatter, latent_dim, seed)
+    total = float(np.sum(var)) / scale**2
+    rest = p - len(sd)
+    noise = max(total - float(np.sum(sd**2)), 0.0) / rest if rest > 0 else 0.0
+    return LinearStart(mean, scale, axes, sd, noise_variance=noise,
+                       internal_variance=total / p)
