@@ -5,8 +5,8 @@ networks train on ``(x - mean) / s``, with one scale ``s`` for all columns
 (the root mean column variance): the data is well conditioned for the
 optimizer, and the squared error still weighs the columns as the user's
 squared error does, which is what PCA minimizes. A linear path through the
-network starts at the principal axes (whitened), so the untrained network
-reconstructs exactly as ``PCA(latent_dim)`` does.
+network starts at the principal axes, so the untrained network reconstructs
+exactly as ``PCA(latent_dim)`` does (the VAE starts at probabilistic PCA).
 """
 
 from dataclasses import dataclass
@@ -45,22 +45,26 @@ class LinearStart:
         return self.axes is not None
 
     def pca_maps(self, latent_dim):
-        """Arguments of ``AutoencoderModule.set_linear_start``: whitened PCA,
-        so that ``decoder_weight @ encoder_weight`` projects on the axes."""
+        """Arguments of ``AutoencoderModule.set_linear_start``: PCA, whose
+        codes are the principal scores in the data's units (as
+        ``PCA.transform`` gives them) and whose decoder projects back on the
+        axes."""
         kwargs = {"center": self.center, "scale": self.scale}
         if not self.linear_path:
             return kwargs
         encoder, decoder = self._empty(latent_dim)
         live = self._live()
         k = len(self.sd)
-        encoder[:k][live] = self.axes[live] / self.sd[live, None]
-        decoder[:, :k][:, live] = (self.axes[live] * self.sd[live, None]).T
-        return {**kwargs, "encoder_weight": encoder, "decoder_weight": decoder}
+        encoder[:k][live] = self.axes[live]
+        decoder[:, :k][:, live] = self.axes[live].T
+        return {**kwargs, "encoder_weight": encoder, "decoder_weight": decoder,
+                "code_scale": self.scale}
 
     def ppca_maps(self, latent_dim):
         """Arguments of ``VAEModule.set_linear_start``: the maximum-likelihood
         probabilistic PCA (Tipping & Bishop, 1999) as a linear Gaussian VAE,
-        its exact posterior mean and log-variance, and its noise variance."""
+        its exact posterior mean and log-variance, and its noise variance.
+        Codes stay in the prior's units."""
         kwargs = self.pca_maps(latent_dim)
         if not self.linear_path:
             return kwargs
@@ -75,7 +79,7 @@ class LinearStart:
         decoder[:, :k][:, live] = (self.axes[live] * weight[:, None]).T
         logvar[:k][live] = np.log(np.minimum(noise / eigval, 1.0))
         return {**kwargs, "encoder_weight": encoder, "decoder_weight": decoder,
-                "logvar": logvar, "noise_variance": noise}
+                "code_scale": 1.0, "logvar": logvar, "noise_variance": noise}
 
     def _empty(self, latent_dim):
         p = len(self.center)

@@ -158,6 +158,8 @@ class AutoencoderModule(nn.Module):
         # set_linear_start; the identity until then.
         self.register_buffer("center", torch.zeros(n_features))
         self.register_buffer("scale", torch.ones(()))
+        # Codes are reported as internal codes times code_scale.
+        self.register_buffer("code_scale", torch.ones(()))
         self.linear_path = bool(linear_path)
         if self.linear_path:
             # code = linear_encoder(x_internal) + code(encoder_body(x_internal)),
@@ -175,7 +177,8 @@ class AutoencoderModule(nn.Module):
         self.code = nn.Linear(width, latent_dim)
 
     @torch.no_grad()
-    def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None):
+    def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None,
+                         code_scale=1.0):
         """Set the internal space and the linear path's starting maps.
 
         Parameters
@@ -185,12 +188,17 @@ class AutoencoderModule(nn.Module):
         scale : float
             The centered input is divided by it.
         encoder_weight : tensor of shape (latent_dim, n_features), optional
-            Linear encoder on the internal space (e.g. whitened principal axes).
+            Linear encoder on the internal space (e.g. the principal axes).
         decoder_weight : tensor of shape (n_features, latent_dim), optional
             Linear decoder back to the internal space.
+        code_scale : float
+            :meth:`encode` reports the internal code times ``code_scale``
+            (e.g. ``scale``, for PCA's scores in the data's units) and
+            :meth:`decode` divides by it.
         """
         self.center.copy_(torch.as_tensor(center, dtype=self.center.dtype))
         self.scale.fill_(float(scale))
+        self.code_scale.fill_(float(code_scale))
         if self.linear_path:
             self.linear_encoder.weight.copy_(torch.as_tensor(encoder_weight))
             self.linear_decoder.weight.copy_(torch.as_tensor(decoder_weight))
@@ -203,11 +211,14 @@ class AutoencoderModule(nn.Module):
         """Output of the code head on internal-space input ``xn``."""
         return self.code(self.encoder_body(xn))
 
-    def encode(self, x):
-        """Code of ``x`` (deterministic)."""
-        xn = self.normalize(x)
+    def _internal_code(self, xn):
+        """Code of internal-space input ``xn``, in the internal space."""
         z = self._code_head(xn)
         return z + self.linear_encoder(xn) if self.linear_path else z
+
+    def encode(self, x):
+        """Code of ``x`` (deterministic)."""
+        return self._internal_code(self.normalize(x)) * self.code_scale
 
     def decode_raw(self, z):
         """Decoder output in the internal space, before the output link."""
@@ -219,13 +230,13 @@ class AutoencoderModule(nn.Module):
         return torch.sigmoid(raw) if self.output == "sigmoid" else raw
 
     def decode(self, z):
-        """Reconstruction in the data's own units."""
-        return self.link(self.decode_raw(z)) * self.scale + self.center
+        """Reconstruction in the data's own units of codes from :meth:`encode`."""
+        return self.link(self.decode_raw(z / self.code_scale)) * self.scale + self.center
 
     def forward(self, x):
-        """Return ``(raw_reconstruction, code)``; the reconstruction is in the
-        internal space (compare it with :meth:`normalize` of the input)."""
-        z = self.encode(x)
+        """Return ``(raw_reconstruction, code)``, both in the internal space
+        (compare the reconstruction with :meth:`normalize` of the input)."""
+        z = self._internal_code(self.normalize(x))
         return self.decode_raw(z), z
 
 
@@ -272,10 +283,10 @@ image_shape, channels, linear_path
 
     @torch.no_grad()
     def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None,
-                         logvar=None, noise_variance=None):
+                         code_scale=1.0, logvar=None, noise_variance=None):
         """As :meth:`AutoencoderModule.set_linear_start`, plus the starting
         posterior log-variance (the bias of its head) and decoder variance."""
-        super().set_linear_start(center, scale, encoder_weight, decoder_weight)
+        super().set_linear_start(center, scale, encoder_weight, decoder_weight, code_scale)
         latent_dim = self.code.out_features // 2
         if logvar is not None:
             self.code.bias[latent_dim:] = torch.as_tensor(logvar)
