@@ -17,6 +17,15 @@ class AutoencoderTransformer(_BaseAutoencoder):
     the reconstruction error, which makes the model an anomaly scorer too.
     With ``noise > 0`` it is a denoising autoencoder.
 
+    No scaler is needed (``loss="mse"``): the network trains on the data
+    centred and divided by one common scale, so its squared error weighs the
+    columns exactly as the error in the data's own units does, and it starts
+    from PCA's solution, a linear path plus nonlinear corrections that start
+    at zero. Validation-based early stopping keeps the best epoch, the
+    untrained PCA start included, so held-out reconstruction error is no
+    worse than PCA's up to the noise of the validation split, and lower
+    where a nonlinear code helps.
+
     Training runs on PyTorch through skorch (the fitted net is ``net_``).
 
     Parameters
@@ -47,9 +56,10 @@ class AutoencoderTransformer(_BaseAutoencoder):
 
     loss : {"mse", "bce"}, default="mse"
         Reconstruction loss. ``"mse"``: mean squared error with an unbounded
-        (identity) output, for real-valued, e.g. standardized, data. ``"bce"``:
-        binary cross-entropy with a sigmoid output, for data in [0, 1] such as
-        pixel intensities.
+        (identity) output, for any real-valued data, raw or scaled; codes start
+        as PCA's scores, in the data's units. ``"bce"``: binary cross-entropy
+        with a sigmoid output, for data in [0, 1] such as pixel intensities
+        (trained on the data as it is, without the PCA start).
 
     max_epochs : int, default=200
         Maximum number of passes over the training data.

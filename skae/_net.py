@@ -108,6 +108,7 @@ class _EarlyStoppingFromStart(EarlyStopping):
         if dataset_valid is None or not len(dataset_valid):
             return
         net.module_.eval()
+        net.start_validation()
         total, rows = 0.0, 0
         for batch in net.get_iterator(dataset_valid, training=False):
             total += float(net.validation_step(batch)["loss"]) * len(batch[0])
@@ -151,6 +152,7 @@ class AutoencoderNet(NeuralNet):
         # Batch order on the CPU; corruption drawn where the data is.
         self.generator_ = torch.Generator().manual_seed(self.seed)
         self.noise_generator_ = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        self.valid_noise_generator_ = torch.Generator(device=self.device)
         return super().initialize()
 
     # data path ---------------------------------------------------------
@@ -184,6 +186,8 @@ class AutoencoderNet(NeuralNet):
         if iterator is None:
             return
         self._set_training(training)
+        if not training:
+            self.start_validation()
         begin, end = self._batch_hooks
         total = torch.zeros((), device=self.device)
         n_rows = n_batches = 0
@@ -234,21 +238,29 @@ class AutoencoderNet(NeuralNet):
         return step
 
     def validation_step(self, batch, **fit_params):
+        """Validation loss of a batch: of reconstructing it from its
+        corruption for a denoising autoencoder, the task it trains for."""
         Xi, target = batch
         with torch.no_grad():
-            y_pred = self.infer(Xi, **fit_params)
+            y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params)
             return {"loss": self.get_loss(y_pred, target, X=Xi, training=False),
                     "y_pred": y_pred}
-    def corrupt(self, X):
-        """Corrupted copy of a training batch (identity when noise is 0)."""
+
+    def start_validation(self):
+        """Reset the validation corruption: every validation pass corrupts
+        the same rows the same way, so epochs compare on equal terms."""
+        self.valid_noise_generator_.manual_seed(self.seed + 2)
+
+    def corrupt(self, X, generator=None):
+        """Corrupted copy of a batch (identity when noise is 0), drawn from
+        ``generator`` (default: the training corruption's)."""
         if not self.noise:
             return X
+        generator = self.noise_generator_ if generator is None else generator
         if self.corruption == "masking":
-            draw = torch.rand(X.shape, generator=self.noise_generator_, device=X.device,
-                              dtype=X.dtype)
+            draw = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
             return X * (draw >= self.noise)
-        eps = torch.randn(X.shape, generator=self.noise_generator_, device=X.device,
-                          dtype=X.dtype)
+        eps = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
         return X + self.noise * eps
 
     def infer(self, x, **fit_params):

@@ -20,6 +20,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderCore):
     which :meth:`predict` calls a sample an outlier. The API follows
     scikit-learn's outlier detectors (:class:`~sklearn.ensemble.IsolationForest`,
     :class:`~sklearn.neighbors.LocalOutlierFactor` with ``novelty=True``).
+    On raw, unscaled data the network starts from PCA (or probabilistic PCA)
+    as the transformers do, so its scores rank outliers at least about as
+    well as PCA's reconstruction error; errors are in the data's own units.
 
     Parameters
     ----------

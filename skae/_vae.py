@@ -23,6 +23,13 @@ class VAETransformer(_BaseAutoencoder):
     :meth:`inverse_transform` the decoder's mean, :meth:`sample` decodes draws
     from the prior, and :meth:`score_samples` is the per-sample ELBO in nats.
 
+    No scaler is needed (``loss="mse"``): the network trains on the data
+    centred and divided by one common scale (the ELBO is reported in the
+    data's own units), and it starts from probabilistic PCA (Tipping & Bishop,
+    1999), the maximum-likelihood linear Gaussian VAE, with nonlinear
+    corrections that start at zero. Validation-based early stopping keeps the
+    best epoch, the untrained start included.
+
     Parameters
     ----------
     latent_dim : int, default=2
