@@ -1,6 +1,7 @@
 """Shared base class of skae's public estimators."""
 
 import re
+import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -12,6 +13,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import assert_all_finite, check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -82,19 +84,6 @@ def _as_float32_tensor(X):
     if X.dtype == np.float32 and X.flags.c_contiguous and X.flags.writeable:
         return torch.from_numpy(X)  # never written to
     return torch.from_numpy(np.array(X, dtype=np.float32, order="C"))
-
-
-@contextmanager
-def _seeded_torch(seed, device):
-    """Seed torch's RNG for the block and restore the global state after it."""
-    device = torch.device(device)
-    cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
-        torch.default_generator.manual_seed(seed)
-        if cuda:
-            with torch.cuda.device(cuda[0]):
-                torch.cuda.manual_seed(seed)
-        yield
 
 
 def corruption_net_kwargs(noise, corruption):
@@ -228,11 +217,16 @@ class _AutoencoderCore(BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset,
                           ensure_all_finite=whole)
         if whole:
-            self._check_values(X, finite_checked=True)
+            self._check_values(X, finite_checked=True, loss=self.loss if reset else None)
         return X
 
-    def _check_values(self, X, finite_checked=False):
-        """Value checks: finite, representable in float32, in [0, 1] for BCE."""
+    def _check_values(self, X, finite_checked=False, loss=None):
+        """Value checks: finite, representable in float32, in [0, 1] for BCE.
+
+        ``loss`` defaults to the fitted model's: parameters set after ``fit``
+        change nothing until the next ``fit``.
+        """
+        loss = self.net_.loss if loss is None else loss
         if not X.size:
             return
         if not finite_checked:
@@ -242,7 +236,7 @@ class _AutoencoderCore(BaseEstimator):
                 "X has values too large for float32, the precision the network "
                 "computes in; scale the data (e.g. StandardScaler)."
             )
-        if self.loss == "bce" and (X.min() < 0 or X.max() > 1):
+        if loss == "bce" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "loss='bce' needs X in [0, 1] (got values in "
                 f"[{X.min():.4g}, {X.max():.4g}]); rescale it, e.g. with "
@@ -276,6 +270,24 @@ class _AutoencoderCore(BaseEstimator):
         self : object
             Fitted estimator.
         """
+        with self._unchanged_on_failure(), torch.enable_grad():
+            self._fit(X)
+        return self
+
+    @contextmanager
+    def _unchanged_on_failure(self):
+        """Restore the estimator's attributes if the block raises (a failed
+        or interrupted re-fit leaves the previous model whole)."""
+        saved = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def _fit(self, X):
+        """Validate X, train the net and set the fitted attributes."""
         X = self._validate_X(X, reset=True)
         device = resolve_device(self.device)
         seed = _seed_from(self.random_state)
@@ -307,10 +319,14 @@ class _AutoencoderCore(BaseEstimator):
             **self._net_kwargs(start),
         )
         data = _as_float32_tensor(X).to(device)
-        with _seeded_torch(seed, device):
-            net.initialize()
-            net.module_.set_linear_start(**self._start_maps(start))
-            net.partial_fit(data)
+        net.initialize()
+        net.module_.set_linear_start(**self._start_maps(start))
+        net.partial_fit(data)
+        if net.stopped_by_user(self.max_epochs):
+            # skorch ends training quietly on KeyboardInterrupt; the
+            # estimator re-raises it and keeps its previous state.
+            raise KeyboardInterrupt(f"{type(self).__name__}.fit was interrupted; the "
+                                    "estimator is left as it was before the call.")
 
         history = net.history
         self.net_ = net
@@ -322,7 +338,20 @@ class _AutoencoderCore(BaseEstimator):
             if "valid_loss" in history[-1]
             else None
         )
-        return self
+        self._warn_if_still_improving()
+
+    def _warn_if_still_improving(self):
+        """ConvergenceWarning when ``max_epochs`` ended a training whose
+        monitored loss improved in its last epoch."""
+        curve, name = self.loss_curve_, "training"
+        if self.validation_loss_curve_ is not None:
+            curve, name = self.validation_loss_curve_, "validation"
+        if (self.n_iter_ >= self.max_epochs and len(curve) > 1
+                and curve[-1] < np.min(curve[:-1])):
+            warnings.warn(
+                f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
+                f"{name} loss was still improving; increase max_epochs for a better fit.",
+                ConvergenceWarning, stacklevel=3)
 
     # --------------------------------------------------------------- inference
     def _map(self, fn, X, check=None):

@@ -1,9 +1,11 @@
 """Torch building blocks for skae's networks (this layer imports torch only)."""
 
+import functools
 import math
 
 import torch
 from torch import nn
+from torch.nn.utils import skip_init
 
 __all__ = ["ACTIVATIONS", "AutoencoderModule", "VAEModule"]
 
@@ -26,27 +28,52 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _VARIANCE_WINDOW = 20
 
 
-def _moment_matched_draws(n_draws, dim):
-    """Fixed standard-normal draws with exactly zero mean and identity covariance.
+#: Most antithetic pairs of posterior draws that score a VAE sample.
+_MAX_SCORE_PAIRS = 32
 
-    Antithetic pairs (``e`` and ``-e``) of random draws, whitened: one fixed set
-    used for every sample is then accurate to third order in the draws instead
-    of carrying its own random error into every score. (The same raw draws for
-    all samples would bias a whole dataset's score the same way.)
+
+@functools.lru_cache(maxsize=16)
+def _moment_matched_draws(n_draws, dim):
+    """Fixed standard-normal draws with exactly zero mean, and identity
+    covariance where there are at least ``dim`` pairs.
+
+    Antithetic pairs (``e`` and ``-e``) of seeded draws, whitened: one fixed
+    set used for every sample is then accurate to third order in the draws
+    instead of carrying its own random error into every score. (The same raw
+    draws for all samples would bias a whole dataset's score the same way.)
+    By default ``2 * clip(dim, 8, 32)`` draws: the cost does not grow past
+    32 latent dimensions.
     """
-    half = max((n_draws or 2 * max(dim, 8)) // 2, dim)
-    raw = torch.randn(half, dim, dtype=torch.float64)
-    cov = raw.T @ raw / half
-    eigval, eigvec = torch.linalg.eigh(cov)
-    white = raw @ eigvec @ torch.diag(eigval.rsqrt()) @ eigvec.T
-    return torch.cat([white, -white]).float()
+    half = max((n_draws or 2 * min(max(dim, 8), _MAX_SCORE_PAIRS)) // 2, 1)
+    raw = torch.randn(half, dim, dtype=torch.float64,
+                      generator=torch.Generator().manual_seed(0))
+    if half >= dim:
+        eigval, eigvec = torch.linalg.eigh(raw.T @ raw / half)
+        raw = raw @ eigvec @ torch.diag(eigval.rsqrt()) @ eigvec.T
+    return torch.cat([raw, -raw])
+
+
+def _layer(cls, *args, **kwargs):
+    """A float32 layer whose parameters are left for :func:`_init_layer`
+    (constructing it draws nothing from torch's global generator)."""
+    return skip_init(cls, *args, dtype=torch.float32, **kwargs)
+
+
+def _init_layer(layer, generator):
+    """torch's default initialization of a linear or convolutional layer
+    (Kaiming-uniform weights, uniform biases), drawn from ``generator``."""
+    nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+    if layer.bias is not None:
+        fan_in = layer.weight.shape[1] * math.prod(layer.weight.shape[2:])
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 
 def _mlp(sizes, activation):
     """Linear layers through ``sizes`` with ``activation`` after each one."""
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
-        layers += [nn.Linear(n_in, n_out), ACTIVATIONS[activation]()]
+        layers += [_layer(nn.Linear, n_in, n_out), ACTIVATIONS[activation]()]
     return nn.Sequential(*layers)
 
 
@@ -78,7 +105,8 @@ def _conv_encoder(image_shape, channels, activation):
     c, h, w = _image_shape(image_shape)
     layers = [nn.Unflatten(1, (c, h, w))]
     for out in channels:
-        layers += [nn.Conv2d(c, out, 3, stride=2, padding=1), ACTIVATIONS[activation]()]
+        layers += [_layer(nn.Conv2d, c, out, 3, stride=2, padding=1),
+                   ACTIVATIONS[activation]()]
         c, h, w = out, (h + 1) // 2, (w + 1) // 2
     return nn.Sequential(*layers, nn.Flatten()), (c, h, w)
 
@@ -87,11 +115,12 @@ def _conv_decoder(latent_dim, image_shape, channels, code_shape, activation):
     """Mirror of :func:`_conv_encoder`: linear, then stride-2 transposed
     convolutions, cropped to the image and flattened to rows."""
     c_img, h, w = _image_shape(image_shape)
-    layers = [nn.Linear(latent_dim, math.prod(code_shape)), ACTIVATIONS[activation](),
+    layers = [_layer(nn.Linear, latent_dim, math.prod(code_shape)), ACTIVATIONS[activation](),
               nn.Unflatten(1, code_shape)]
     widths = [*channels[::-1], c_img]
     for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-        layers.append(nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1))
+        layers.append(_layer(nn.ConvTranspose2d, c_in, c_out, 3, stride=2, padding=1,
+                             output_padding=1))
         if i < len(widths) - 2:
             layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers, _Crop(h, w), nn.Flatten())
@@ -126,6 +155,9 @@ class AutoencoderModule(nn.Module):
         the nonlinear ones' last layers at zero: the network is then the
         linear model that :meth:`set_linear_start` gives (e.g. PCA) plus
         nonlinear corrections that training grows from zero.
+    seed : int
+        Seed of the initial weights, drawn from a generator of the module's
+        own: torch's global random state is neither used nor changed.
 
     The network works in an internal space, ``(x - center) / scale`` with
     ``center`` and ``scale`` set by :meth:`set_linear_start` (the identity
@@ -137,7 +169,7 @@ class AutoencoderModule(nn.Module):
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
                  output="identity", architecture="mlp", image_shape=None, channels=(32, 64),
-                 linear_path=False):
+                 linear_path=False, seed=0):
         super().__init__()
         self.output = output
         if architecture == "conv":
@@ -150,23 +182,33 @@ class AutoencoderModule(nn.Module):
             self.encoder_body = _mlp([n_features, *hidden], activation)
             self.decoder = nn.Sequential(
                 _mlp([latent_dim, *hidden[::-1]], activation),
-                nn.Linear(([latent_dim, *hidden[::-1]])[-1], n_features),
+                _layer(nn.Linear, ([latent_dim, *hidden[::-1]])[-1], n_features),
             )
             width = hidden[-1] if hidden else n_features
         self._init_code_head(width, latent_dim)
         # The internal space: x_internal = (x - center) / scale. Set by
         # set_linear_start; the identity until then.
-        self.register_buffer("center", torch.zeros(n_features))
-        self.register_buffer("scale", torch.ones(()))
+        self.register_buffer("center", torch.zeros(n_features, dtype=torch.float32))
+        self.register_buffer("scale", torch.ones((), dtype=torch.float32))
         # Codes are reported as internal codes times code_scale.
-        self.register_buffer("code_scale", torch.ones(()))
+        self.register_buffer("code_scale", torch.ones((), dtype=torch.float32))
         self.linear_path = bool(linear_path)
         if self.linear_path:
             # code = linear_encoder(x_internal) + code(encoder_body(x_internal)),
             # reconstruction = linear_decoder(code) + decoder(code): linear maps
             # plus nonlinear corrections whose last layers start at zero.
-            self.linear_encoder = nn.Linear(n_features, latent_dim, bias=False)
-            self.linear_decoder = nn.Linear(latent_dim, n_features, bias=False)
+            self.linear_encoder = _layer(nn.Linear, n_features, latent_dim, bias=False)
+            self.linear_decoder = _layer(nn.Linear, latent_dim, n_features, bias=False)
+        self.reset_parameters(torch.Generator().manual_seed(int(seed)))
+
+    @torch.no_grad()
+    def reset_parameters(self, generator):
+        """Initialize every layer from ``generator`` (torch's default scheme),
+        then zero the linear path and the corrections' last layers."""
+        for layer in self.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                _init_layer(layer, generator)
+        if self.linear_path:
             for layer in (self.linear_encoder, self.linear_decoder, self.code,
                           _last_layer(self.decoder)):
                 nn.init.zeros_(layer.weight)
@@ -174,7 +216,7 @@ class AutoencoderModule(nn.Module):
                     nn.init.zeros_(layer.bias)
 
     def _init_code_head(self, width, latent_dim):
-        self.code = nn.Linear(width, latent_dim)
+        self.code = _layer(nn.Linear, width, latent_dim)
 
     @torch.no_grad()
     def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None,
@@ -264,22 +306,21 @@ image_shape, channels, linear_path
         Floor of the Gaussian decoder's variance.
     n_score_draws : int or None
         Number of fixed posterior draws of :meth:`elbo_per_sample`; None takes
-        ``2 * max(latent_dim, 8)``.
+        ``2 * clip(latent_dim, 8, 32)``.
     """
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
                  output="identity", architecture="mlp", image_shape=None, channels=(32, 64),
-                 linear_path=False, min_variance=1e-3, n_score_draws=None):
+                 linear_path=False, seed=0, min_variance=1e-3, n_score_draws=None):
         super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, output,
-                         architecture, image_shape, channels, linear_path)
+                         architecture, image_shape, channels, linear_path, seed)
+        self.n_score_draws = n_score_draws
         self.min_variance = float(min_variance)
-        self.register_buffer("running_variance", torch.ones(()))
+        self.register_buffer("running_variance", torch.ones((), dtype=torch.float32))
         self.register_buffer("variance_updates", torch.zeros((), dtype=torch.long))
-        self.register_buffer("score_eps", _moment_matched_draws(n_score_draws, latent_dim),
-                             persistent=True)
 
     def _init_code_head(self, width, latent_dim):
-        self.code = nn.Linear(width, 2 * latent_dim)
+        self.code = _layer(nn.Linear, width, 2 * latent_dim)
 
     @torch.no_grad()
     def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None,
@@ -323,11 +364,16 @@ image_shape, channels, linear_path
         self.running_variance.lerp_(residual.to(self.running_variance.dtype), rate)
         self.variance_updates += 1
 
-    def forward(self, x):
+    def forward(self, x, generator=None):
         """Return ``(raw_reconstruction, z, mu, logvar)`` with ``z`` drawn
-        from the posterior in training mode and equal to ``mu`` otherwise."""
+        from the posterior (from ``generator``) in training mode and equal to
+        ``mu`` otherwise."""
         mu, logvar = self.posterior(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        if self.training:
+            eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+            z = mu + eps * torch.exp(0.5 * logvar)
+        else:
+            z = mu
         return self.decode_raw(z), z, mu, logvar
 
     def log_likelihood(self, raw, xn):
@@ -345,14 +391,15 @@ image_shape, channels, linear_path
         return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
     def elbo_per_sample(self, x, beta=1.0):
-        """Deterministic ELBO estimate per sample, averaged over ``score_eps``,
+        """Deterministic ELBO estimate per sample, averaged over fixed draws,
         in nats of ``x`` in its own units (the internal space's likelihood
         less the log-Jacobian of the scaling)."""
         mu, logvar = self.posterior(x)
         xn = self.normalize(x)
         std = torch.exp(0.5 * logvar)
         rec = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-        for eps in self.score_eps.to(x.dtype):
+        draws = _moment_matched_draws(self.n_score_draws, mu.shape[-1])
+        for eps in draws.to(device=x.device, dtype=x.dtype):
             rec = rec + self.log_likelihood(self.decode_raw(mu + std * eps), xn)
         jacobian = x.shape[-1] * torch.log(self.scale)
-        return rec / len(self.score_eps) - jacobian - beta * self.kl_divergence(mu, logvar)
+        return rec / len(draws) - jacobian - beta * self.kl_divergence(mu, logvar)

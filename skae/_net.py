@@ -11,9 +11,11 @@ skorch's own.
 import copy
 import math
 import mmap
+import warnings
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 from skorch.utils import TeeGenerator
@@ -83,27 +85,42 @@ class _SeededSplit:
         return _Rows(data, index[n_valid:]), _Rows(data, index[:n_valid])
 
 
-class _NonFiniteLossGuard(Callback):
-    """Stop training with a clear error when the loss stops being finite."""
+class _LossGuard(Callback):
+    """Stop with a clear error when a loss stops being finite, and warn once
+    when the training loss explodes (grows tenfold past its best)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = math.inf
+        self.warned_ = False
 
     def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1, "train_loss"]
-        if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"The training loss became {loss} at epoch {len(net.history)}. "
-                f"The learning rate (lr={net.lr}) is probably too high, or the "
-                "data is not scaled: standardize the features (StandardScaler) "
-                "or lower lr."
-            )
+        row = net.history[-1]
+        for key, name in (("train_loss", "training"), ("valid_loss", "validation")):
+            if key in row and not math.isfinite(row[key]):
+                raise FloatingPointError(
+                    f"The {name} loss became {row[key]} at epoch {len(net.history)}. The "
+                    f"learning rate (lr={net.lr}) is probably too high: lower lr (e.g. "
+                    f"lr={net.lr / 10:g})."
+                )
+        loss = row["train_loss"]
+        if loss > 10 * self.best_ and not self.warned_:
+            self.warned_ = True
+            warnings.warn(
+                f"The training loss grew from {self.best_:.4g} to {loss:.4g} at epoch "
+                f"{len(net.history)}: training is unstable. Lower the learning rate "
+                f"(lr={net.lr}).", ConvergenceWarning, stacklevel=2)
+        self.best_ = min(self.best_, loss)
 
 
 class _EarlyStoppingFromStart(EarlyStopping):
     """skorch's ``EarlyStopping`` that counts the network as it is before
     training as epoch 0: its validation loss is the first to beat, and its
-    weights are restored if no epoch beats it."""
+    weights are restored if no epoch beats it. ``stopped_`` tells whether it
+    ended the training."""
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.stopped_ = False
         _, dataset_valid = net.get_split_datasets(X, y)
         if dataset_valid is None or not len(dataset_valid):
             return
@@ -119,6 +136,13 @@ class _EarlyStoppingFromStart(EarlyStopping):
             if self.load_best:
                 self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
 
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:  # skorch's way to end training
+            self.stopped_ = True
+            raise
+
 
 class AutoencoderNet(NeuralNet):
     """skorch net training an :class:`~skae._modules.AutoencoderModule`.
@@ -133,27 +157,61 @@ class AutoencoderNet(NeuralNet):
     corruption : {"gaussian", "masking"}
         Kind of corruption.
     seed : int
-        Seed of the batch order and of the corruption.
+        Seed of the batch order, the corruption and the VAE's posterior
+        draws, each drawn from a generator of the net's own (global random
+        states are neither used nor changed).
     precision : {"32", "bf16"}
         Precision of the training forward pass: float32, or bfloat16 autocast
         (weights, gradients and losses stay float32).
     """
 
-    def __init__(self, module, *args, loss="mse", noise=0.0, corruption="gaussian", seed=0,
-                 precision="32", **kwargs):
-        super().__init__(module, *args, criterion=nn.MSELoss, **kwargs)
+    def __init__(self, module, *args, criterion=nn.MSELoss, loss="mse", noise=0.0,
+                 corruption="gaussian", seed=0, precision="32", **kwargs):
+        # The loss is computed by get_loss; criterion stays skorch's default.
+        super().__init__(module, *args, criterion=criterion, **kwargs)
         self.loss = loss
         self.noise = noise
         self.corruption = corruption
         self.seed = seed
         self.precision = precision
 
+    _GENERATORS = ("generator_", "noise_generator_", "valid_noise_generator_",
+                   "sample_generator_")
+
     def initialize(self):
-        # Batch order on the CPU; corruption drawn where the data is.
+        self._make_generators()
+        return super().initialize()
+
+    def _make_generators(self):
+        # Batch order on the CPU; corruption and posterior draws where the data is.
         self.generator_ = torch.Generator().manual_seed(self.seed)
         self.noise_generator_ = torch.Generator(device=self.device).manual_seed(self.seed + 1)
         self.valid_noise_generator_ = torch.Generator(device=self.device)
-        return super().initialize()
+        self.sample_generator_ = torch.Generator(device=self.device).manual_seed(self.seed + 3)
+
+    def __getstate__(self):
+        # Generators are tied to a device (a CUDA one cannot be unpickled
+        # without CUDA): they are made anew, seeded, on the loading device.
+        state = super().__getstate__()
+        for name in self._GENERATORS:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if getattr(self, "initialized_", False):
+            self._make_generators()
+
+    def stopped_by_user(self, epochs):
+        """Whether the last training, asked for ``epochs`` epochs, was cut
+        short by an interrupt (Ctrl-C) rather than ended by early stopping."""
+        rows = self.history
+        complete = bool(len(rows)) and "train_loss" in rows[-1] and (
+            not self.train_split or "valid_loss" in rows[-1])
+        stopping = dict(self.callbacks_).get("early_stopping")
+        if stopping is not None and getattr(stopping, "stopped_", False):
+            return False
+        return not complete or len(rows) < epochs
 
     # data path ---------------------------------------------------------
     def get_dataset(self, X, y=None):
@@ -188,7 +246,7 @@ class AutoencoderNet(NeuralNet):
         self._set_training(training)
         if not training:
             self.start_validation()
-        begin, end = self._batch_hooks
+        begin, end = self.batch_hooks_
         total = torch.zeros((), device=self.device)
         n_rows = n_batches = 0
         for batch in iterator:
@@ -222,15 +280,15 @@ class AutoencoderNet(NeuralNet):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         # Which hooks any callback implements, decided once per fit.
-        self._batch_hooks = (self._listens("on_batch_begin"), self._listens("on_batch_end"))
-        self._grad_hook = self._listens("on_grad_computed")
+        self.batch_hooks_ = (self._listens("on_batch_begin"), self._listens("on_batch_end"))
+        self.grad_hook_ = self._listens("on_grad_computed")
         return super().on_train_begin(net, X=X, y=y, **kwargs)
 
     def train_step(self, batch, **fit_params):
         """One optimizer step (no closure: the optimizer is AdamW)."""
         self._zero_grad_optimizer(set_to_none=True)
         step = self.train_step_single(batch, **fit_params)
-        if self._grad_hook:
+        if self.grad_hook_:
             self.notify("on_grad_computed",
                         named_parameters=TeeGenerator(self.get_all_learnable_params()),
                         batch=batch, training=True)
@@ -315,6 +373,13 @@ class VAENet(AutoencoderNet):
         super().__init__(module, *args, **kwargs)
         self.beta = beta
 
+    def infer(self, x, **fit_params):
+        """Forward pass; in training mode the posterior draws come from the
+        net's own generator."""
+        if self.module_.training:
+            fit_params = {**fit_params, "generator": self.sample_generator_}
+        return super().infer(x, **fit_params)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         raw, _, mu, logvar = y_pred
         target = self.module_.normalize(y_true)
@@ -347,6 +412,7 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
         module__output="sigmoid" if loss == "bce" else "identity",
         module__architecture=architecture, module__image_shape=image_shape,
         module__channels=tuple(conv_channels), module__linear_path=linear_path,
+        module__seed=seed,
     )
     if kind == "vae":
         net_class, module = VAENet, VAEModule
@@ -354,7 +420,7 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
     else:
         net_class, module = AutoencoderNet, AutoencoderModule
         extra = dict(noise=noise, corruption=corruption)
-    callbacks = [("nonfinite", _NonFiniteLossGuard())]
+    callbacks = [("loss_guard", _LossGuard())]
     n_valid = _n_validation(n_samples, validation_fraction) if early_stopping else 0
     validate = n_valid > 0
     if lr_schedule == "cosine":

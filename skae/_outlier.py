@@ -175,14 +175,16 @@ n_features_in_, feature_names_in_
         self : object
             Fitted estimator.
         """
-        super().fit(X)
+        return super().fit(X)
+
+    def _fit(self, X):
+        super()._fit(X)
         scores = self.score_samples(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
             self.offset_ = float(q1 - 1.5 * (q3 - q1))
         else:
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
-        return self
 
     def score_samples(self, X):
         """Normality of each sample: higher is more normal.
