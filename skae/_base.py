@@ -270,7 +270,7 @@ class _AutoencoderCore(BaseEstimator):
         self : object
             Fitted estimator.
         """
-        with self._unchanged_on_failure(), torch.enable_grad():
+        with self._unchanged_on_failure(), torch.inference_mode(False), torch.enable_grad():
             self._fit(X)
         return self
 

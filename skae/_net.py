@@ -447,8 +447,12 @@ def _memmap_pages(X):
     """``(mmap, offset of X's data in it)`` for a read-only or shared memmap
     view ``X`` with contiguous rows, else None."""
     base = X
-    while base is not None and not isinstance(base, np.memmap):
+    # Owners of borrowed memory (torch tensors, bytes, memoryviews, polars or
+    # pyarrow buffers) end the walk: only numpy arrays have a numpy .base.
+    while isinstance(base, np.ndarray) and not isinstance(base, np.memmap):
         base = base.base
+    if not isinstance(base, np.memmap):
+        return None
     if (base is None or getattr(base, "_mmap", None) is None or base.mode == "c"
             or not X.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED")):
         return None
