@@ -5,11 +5,16 @@ from ._base import resolve_device
 from ._outlier import AutoencoderOutlierDetector
 from ._vae import VAETransformer
 
+__version__ = "0.1.0"
+
+from ._persistence import load, save  # noqa: E402 (reads __version__)
+
 __all__ = [
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "VAETransformer",
+    "load",
     "resolve_device",
+    "save",
 ]
-__version__ = "0.1.0"
 

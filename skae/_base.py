@@ -294,8 +294,7 @@ class _AutoencoderCore(BaseEstimator):
         # MSE trains in a centred, scaled space from the PCA solution; BCE's
         # targets must stay in [0, 1].
         start = linear_start(X, self.latent_dim, linear=self.loss == "mse", seed=seed)
-        net = make_net(
-            self._kind,
+        config = dict(
             n_samples=X.shape[0],
             n_features=X.shape[1],
             latent_dim=self.latent_dim,
@@ -318,6 +317,7 @@ class _AutoencoderCore(BaseEstimator):
             **self._architecture_kwargs(X.shape[1]),
             **self._net_kwargs(start),
         )
+        net = make_net(self._kind, **config)
         data = _as_float32_tensor(X).to(device)
         net.initialize()
         net.module_.set_linear_start(**self._start_maps(start))
@@ -329,6 +329,7 @@ class _AutoencoderCore(BaseEstimator):
                                     "estimator is left as it was before the call.")
 
         history = net.history
+        self._net_config = config  # what skae.load needs to rebuild the net
         self.net_ = net
         self.device_ = device
         self.n_iter_ = len(history)

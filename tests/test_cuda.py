@@ -30,3 +30,41 @@ def test_cuda_and_cpu_training_agree_in_quality(small_X):
     cpu = AutoencoderTransformer(**FAST).fit(small_X)
     gpu = AutoencoderTransformer(**FAST, device="cuda").fit(small_X)
     assert gpu.score(small_X) == pytest.approx(cpu.score(small_X), rel=0.1)
+
+
+_LOAD_WITHOUT_CUDA = """
+import pickle, sys, numpy as np, torch, skae
+assert not torch.cuda.is_available()
+with open(sys.argv[1], "rb") as f:
+    est = pickle.load(f)
+loaded = skae.load(sys.argv[2])
+X = np.load(sys.argv[3])
+assert est.device_ == "cpu" and loaded.device_ == "cpu"
+np.testing.assert_allclose(est.transform(X), np.load(sys.argv[4]), rtol=1e-5, atol=1e-6)
+np.testing.assert_allclose(loaded.transform(X), np.load(sys.argv[4]), rtol=1e-5, atol=1e-6)
+est.fit(X)  # the net's generators were made anew on the CPU
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
+def test_cuda_model_loads_in_a_process_without_cuda(Est, small_X, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import skae
+
+    est = Est(**FAST, noise=0.1, device="cuda") if Est is AutoencoderTransformer \
+        else Est(**FAST, device="cuda")
+    est.fit(small_X)
+    paths = [tmp_path / name for name in ("m.pkl", "m.skae", "X.npy", "Z.npy")]
+    paths[0].write_bytes(pickle.dumps(est))
+    skae.save(est, paths[1])
+    np.save(paths[2], small_X)
+    np.save(paths[3], est.transform(small_X))
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run([sys.executable, "-c", _LOAD_WITHOUT_CUDA, *map(str, paths)],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"

@@ -1,0 +1,182 @@
+"""Saving and loading fitted estimators without pickle.
+
+A pickle can run any code when it is loaded. :func:`save` writes one file of
+plain data (JSON text) and tensors only, in PyTorch's zip format;
+:func:`load` reads it with ``torch.load(weights_only=True)``, which refuses
+any other object, and rebuilds the estimator from skae's own code.
+"""
+
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+from skorch.history import History
+
+from . import __version__
+from ._autoencoder import AutoencoderTransformer
+from ._net import make_net
+from ._outlier import AutoencoderOutlierDetector
+from ._vae import VAETransformer
+
+__all__ = ["load", "save"]
+
+_FORMAT = "skae"
+_FORMAT_VERSION = 1
+_ESTIMATORS = {cls.__name__: cls for cls in (
+    AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector)}
+# Fitted attributes beyond the net and the curves, by estimator.
+_SCALARS = ("n_features_in_", "n_iter_", "device_", "offset_")
+
+
+def _plain(value):
+    """``value`` as JSON-compatible plain data (tuples become lists)."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.integer | np.floating | np.bool_):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"{value!r} is not plain data")
+
+
+def save(estimator, path):
+    """Save a fitted skae estimator to ``path`` without pickle.
+
+    The file holds the parameters, the fitted attributes and the history as
+    JSON text and the network's weights as tensors, in PyTorch's zip
+    format. :func:`load` never runs code from it. The optimizer's state is
+    not saved: a loaded model predicts exactly as the saved one, and a new
+    ``fit`` trains from scratch.
+
+    Parameters
+    ----------
+    estimator : AutoencoderTransformer, VAETransformer or AutoencoderOutlierDetector
+        A fitted estimator.
+    path : str or path-like
+        File to write (conventionally ``*.skae``).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from sklearn.datasets import load_digits
+    >>> import skae
+    >>> X = load_digits().data
+    >>> ae = skae.AutoencoderTransformer(max_epochs=3, random_state=0).fit(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skae")
+    >>> skae.save(ae, path)
+    >>> bool((skae.load(path).transform(X) == ae.transform(X)).all())
+    True
+    """
+    name = type(estimator).__name__
+    if _ESTIMATORS.get(name) is not type(estimator):
+        raise TypeError(f"skae.save saves skae's estimators ({', '.join(_ESTIMATORS)}); "
+                        f"got {name}. Use joblib or pickle for other objects.")
+    check_is_fitted(estimator)
+    params = estimator.get_params(deep=False)
+    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+        params["random_state"] = None  # a RandomState instance is not plain data
+    fitted = {key: getattr(estimator, key) for key in _SCALARS if hasattr(estimator, key)}
+    if hasattr(estimator, "feature_names_in_"):
+        fitted["feature_names_in_"] = estimator.feature_names_in_.tolist()
+    curves = {key: torch.as_tensor(getattr(estimator, key))
+              for key in ("loss_curve_", "validation_loss_curve_")
+              if getattr(estimator, key) is not None}
+    net = estimator.net_
+    state = {key: tensor.detach().cpu() for key, tensor in net.module_.state_dict().items()}
+    document = {
+        "format": _FORMAT,
+        "format_version": _FORMAT_VERSION,
+        "skae_version": __version__,
+        "estimator": name,
+        "params": json.dumps(_plain_dict(params)),
+        "fitted": json.dumps(_plain_dict(fitted)),
+        "net_config": json.dumps(_plain_dict(estimator._net_config)),
+        "history": json.dumps(list(net.history)),
+        "curves": curves,
+        "weights": state,
+    }
+    torch.save(document, path)
+
+
+def _plain_dict(mapping):
+    return {key: _plain(value) for key, value in mapping.items()}
+
+
+def _refuse(path, why):
+    return ValueError(f"{path} is not a skae model file that can be loaded safely: {why}")
+
+
+def _read(path):
+    """The document in ``path``, read without running code from it."""
+    if not zipfile.is_zipfile(path):
+        raise _refuse(path, "it is not in PyTorch's zip format (a pickle file? load pickles "
+                            "only from sources you trust, with pickle.load)")
+    try:
+        document = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, KeyError, EOFError) as exc:
+        raise _refuse(path, f"it holds objects other than tensors and plain data ({exc})") \
+            from None
+    if not isinstance(document, dict) or document.get("format") != _FORMAT:
+        raise _refuse(path, "it has no skae header")
+    if document.get("format_version") != _FORMAT_VERSION:
+        raise _refuse(path, f"file format {document.get('format_version')!r}, this skae reads "
+                            f"format {_FORMAT_VERSION}")
+    saved = str(document.get("skae_version"))
+    if saved.split(".")[:2] != __version__.split(".")[:2]:
+        raise ValueError(f"{path} was saved by skae {saved}; this is skae {__version__}. Load it "
+                         f"with skae {saved} (pip install skae=={saved}) or refit the model.")
+    return document
+
+
+def load(path):
+    """Load an estimator saved by :func:`save`, running no code from the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save`.
+
+    Returns
+    -------
+    estimator : AutoencoderTransformer, VAETransformer or AutoencoderOutlierDetector
+        The fitted estimator, on the CPU when it was saved on a CUDA device
+        that this machine lacks.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a skae model file, holds anything besides tensors
+        and plain data, was altered, or comes from another skae version.
+    """
+    document = _read(path)
+    try:
+        cls = _ESTIMATORS[document["estimator"]]
+        params = json.loads(document["params"])  # sequences come back as tuples
+        estimator = cls(**{k: tuple(v) if isinstance(v, list) else v
+                           for k, v in params.items()})
+        estimator._validate_params()
+        config = json.loads(document["net_config"])
+        if config["device"] != "cpu" and not torch.cuda.is_available():
+            config["device"] = "cpu"
+        net = make_net(estimator._kind, **config)
+        net.initialize()
+        net.module_.load_state_dict(document["weights"], strict=True)
+        net.history = History(json.loads(document["history"]))
+        fitted = json.loads(document["fitted"])
+    except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+        raise _refuse(path, f"its content does not describe a skae model ({exc})") from None
+    if "feature_names_in_" in fitted:
+        fitted["feature_names_in_"] = np.asarray(fitted["feature_names_in_"], dtype=object)
+    fitted["device_"] = config["device"]
+    for key, value in fitted.items():
+        setattr(estimator, key, value)
+    curves = document["curves"]
+    estimator.loss_curve_ = curves["loss_curve_"].numpy()
+    estimator.validation_loss_curve_ = (curves["validation_loss_curve_"].numpy()
+                                        if "validation_loss_curve_" in curves else None)
+    estimator._net_config = config
+    estimator.net_ = net
+    return estimator

@@ -1,0 +1,143 @@
+"""skae.save / skae.load: round trips, and files that must be refused."""
+
+import json
+import os
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import skae
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
+
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=4, random_state=0)
+CONV = dict(architecture="conv", image_shape=(8, 8), conv_channels=(4, 8), max_epochs=3,
+            random_state=0)
+CASES = {
+    "ae": lambda: AutoencoderTransformer(3, **FAST),
+    "ae-bce-denoising": lambda: AutoencoderTransformer(3, loss="bce", noise=0.1, **FAST),
+    "vae": lambda: VAETransformer(2, **FAST),
+    "ae-conv": lambda: AutoencoderTransformer(4, **CONV),
+    "vae-conv": lambda: VAETransformer(2, loss="bce", **CONV),
+    "detector-ae": lambda: AutoencoderOutlierDetector(contamination=0.1, **FAST),
+    "detector-vae-conv": lambda: AutoencoderOutlierDetector("vae", **CONV),
+}
+
+
+def _outputs(est, X):
+    out = {"score_samples": est.score_samples(X)}
+    if hasattr(est, "transform"):
+        out["transform"] = est.transform(X)
+        out["inverse_transform"] = est.inverse_transform(out["transform"])
+    else:
+        out.update(predict=est.predict(X), decision_function=est.decision_function(X),
+                   feature_errors=est.feature_errors(X))
+    return out
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_round_trip_is_identical(case, small_X, tmp_path):
+    est = CASES[case]().fit(small_X)
+    path = tmp_path / "model.skae"
+    skae.save(est, path)
+    loaded = skae.load(path)
+    assert type(loaded) is type(est)
+    assert loaded.get_params() == est.get_params()
+    for key, value in _outputs(est, small_X).items():
+        np.testing.assert_array_equal(_outputs(loaded, small_X)[key], value, err_msg=key)
+    for key in ("n_features_in_", "n_iter_", "device_", "offset_"):
+        assert getattr(loaded, key, None) == getattr(est, key, None)
+    np.testing.assert_array_equal(loaded.loss_curve_, est.loss_curve_)
+    assert len(loaded.net_.history) == len(est.net_.history)
+
+
+def test_round_trip_keeps_feature_names_and_can_refit(small_X, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(small_X, columns=[f"p{i}" for i in range(64)])
+    est = AutoencoderTransformer(2, **FAST).fit(X)
+    skae.save(est, tmp_path / "m.skae")
+    loaded = skae.load(tmp_path / "m.skae")
+    np.testing.assert_array_equal(loaded.feature_names_in_, est.feature_names_in_)
+    np.testing.assert_array_equal(loaded.fit(X).transform(X), est.transform(X))
+
+
+def test_model_saved_on_cuda_loads_on_cpu(small_X, tmp_path):
+    """A file whose net was on CUDA loads on a machine without CUDA (the
+    weights are saved from the CPU; only the recorded device says cuda)."""
+    if torch.cuda.is_available():
+        pytest.skip("tests/test_cuda.py covers this with a real GPU")
+    est = AutoencoderTransformer(2, **FAST).fit(small_X)
+    path = tmp_path / "m.skae"
+    skae.save(est, path)
+    document = torch.load(path, weights_only=True)
+    config = json.loads(document["net_config"])
+    document["net_config"] = json.dumps({**config, "device": "cuda"})
+    torch.save(document, path)
+    loaded = skae.load(path)
+    assert loaded.device_ == "cpu"
+    np.testing.assert_array_equal(loaded.transform(small_X), est.transform(small_X))
+
+
+class _Payload:
+    """Would create a file if it were ever unpickled."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def test_file_with_code_is_refused_without_running_it(small_X, tmp_path):
+    est = AutoencoderTransformer(2, **FAST).fit(small_X)
+    path, marker = tmp_path / "m.skae", tmp_path / "ran"
+    skae.save(est, path)
+    document = torch.load(path, weights_only=True)
+    document["history"] = _Payload(str(marker))
+    torch.save(document, path)
+    with pytest.raises(ValueError, match="objects other than tensors and plain data"):
+        skae.load(path)
+    assert not marker.exists()
+    with open(tmp_path / "p.pkl", "wb") as f:
+        pickle.dump(_Payload(str(marker)), f)
+    with pytest.raises(ValueError, match="not in PyTorch's zip format"):
+        skae.load(tmp_path / "p.pkl")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("tamper, match", [
+    (lambda d: d.update(estimator="os.system"), "does not describe a skae model"),
+    (lambda d: d.update(params=json.dumps({"latent_dim": -3})), "does not describe"),
+    (lambda d: d["weights"].popitem(), "does not describe a skae model"),
+    (lambda d: d.update(format="other"), "no skae header"),
+    (lambda d: d.update(format_version=99), "file format 99"),
+])
+def test_altered_file_is_refused(small_X, tmp_path, tamper, match):
+    path = tmp_path / "m.skae"
+    skae.save(AutoencoderTransformer(2, **FAST).fit(small_X), path)
+    document = torch.load(path, weights_only=True)
+    tamper(document)
+    torch.save(document, path)
+    with pytest.raises(ValueError, match=match):
+        skae.load(path)
+
+
+def test_file_from_another_version_gives_a_clear_message(small_X, tmp_path):
+    path = tmp_path / "m.skae"
+    skae.save(AutoencoderTransformer(2, **FAST).fit(small_X), path)
+    document = torch.load(path, weights_only=True)
+    document["skae_version"] = "9.3.0"
+    torch.save(document, path)
+    with pytest.raises(ValueError, match=r"saved by skae 9\.3\.0; this is skae .* refit"):
+        skae.load(path)
+
+
+def test_save_needs_a_fitted_skae_estimator(tmp_path):
+    from sklearn.decomposition import PCA
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        skae.save(AutoencoderTransformer(), tmp_path / "m.skae")
+    with pytest.raises(TypeError, match="skae's estimators"):
+        skae.save(PCA(), tmp_path / "m.skae")
