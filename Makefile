@@ -1,13 +1,17 @@
 # `make compare` runs the main job, `make test` the tests; both set up .venv first.
+# torch comes from PyTorch's CPU wheel index (the CPU build, about 200 MB, no CUDA
+# packages); for a GPU build pass e.g. TORCH_INDEX=https://download.pytorch.org/whl/cu128.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP_FLAGS := -q --find-links /opt/wheels -c constraints.txt
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+PIP_FLAGS := -q -c constraints.txt
 
 .PHONY: compare test lint install
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) --retries 1 --extra-index-url $(TORCH_INDEX) torch
 	$(PY) -m pip install $(PIP_FLAGS) -e ".[test]"
 	touch $@
 
