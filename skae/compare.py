@@ -18,6 +18,7 @@ and ``iris``, standardized), ``mnist`` (the original IDX
 """
 
 import argparse
+import importlib
 import json
 import math
 import os
@@ -43,6 +44,10 @@ from .datasets import MNIST_ENV, load_mnist
 __all__ = ["Dataset", "compare", "load_dataset", "main"]
 
 METHODS = ("PCA", "KernelPCA", "AutoencoderTransformer", "VAETransformer")
+_TRUST_ROWS = 1000  # trustworthiness costs the square of the rows
+#: Every file a report writes: removed before a new report goes into a folder.
+_REPORT_FILES = ("report.md", "results.csv", "reconstruction_error.png", "codes_2d.png",
+                 "reconstructions.png", "vae_samples.png", "loss_curves.png")
 _BUNDLED = ("breast_cancer", "wine", "iris")  # scikit-learn's tabular datasets
 
 
@@ -285,7 +290,7 @@ def _evaluate(model, method, data, kpca_max, trust_rows):
 
 
 def compare(data, latent_dims=(2, 10, 30), *, methods=METHODS, ae_params=None,
-            vae_params=None, kpca_max=2000, trust_rows=1000, progress=True):
+            vae_params=None, kpca_max=2000, trust_rows=None, progress=True):
     """Fit and measure every method at every latent size.
 
     Returns
@@ -298,6 +303,7 @@ def compare(data, latent_dims=(2, 10, 30), *, methods=METHODS, ae_params=None,
     from tqdm.auto import tqdm
 
     ae_params, vae_params = dict(ae_params or {}), dict(vae_params or {})
+    trust_rows = _TRUST_ROWS if trust_rows is None else trust_rows
     if len(data.X_train) > 2 * kpca_max and "KernelPCA" in methods:
         data.notes.append(f"KernelPCA fitted on {kpca_max} random training rows (its kernel "
                           "matrix grows with the square of the rows)")
@@ -315,15 +321,14 @@ def compare(data, latent_dims=(2, 10, 30), *, methods=METHODS, ae_params=None,
 
 # ----------------------------------------------------------------- figures
 def _figures(data, results, artefacts, latent_dims, out):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # The Figure API draws without pyplot's global backend or figure registry.
+    from matplotlib.figure import Figure
 
     figures = {}
     methods = list(dict.fromkeys(r["method"] for r in results))
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for method in methods:
         rows = [r for r in results if r["method"] == method]
         ax.plot([r["latent_dim"] for r in rows], [r["sse"] for r in rows], "o-", label=method)
@@ -333,26 +338,34 @@ def _figures(data, results, artefacts, latent_dims, out):
     ax.legend()
     figures["reconstruction_error.png"] = "Reconstruction error against latent size"
     fig.savefig(out / "reconstruction_error.png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
 
     if 2 in latent_dims and data.y_test is not None:
         shown = [m for m in methods if (m, 2) in artefacts]
-        fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 4), squeeze=False)
-        labels = np.unique(data.y_test, return_inverse=True)[1]
+        fig = Figure(figsize=(4 * len(shown) + 1, 4))
+        axes = fig.subplots(1, len(shown), squeeze=False)
+        classes, labels = np.unique(data.y_test, return_inverse=True)
         for ax, method in zip(axes[0], shown, strict=True):
             Z = artefacts[method, 2]["codes"]
-            ax.scatter(Z[:, 0], Z[:, 1], c=labels, cmap="tab10", s=4)
+            points = ax.scatter(Z[:, 0], Z[:, 1], c=labels, cmap="tab10", s=4,
+                                vmin=0, vmax=max(len(classes) - 1, 1))
             ax.set(title=method, xticks=[], yticks=[])
+        if len(classes) <= 20:
+            handles = points.legend_elements(num=list(range(len(classes))))[0]
+            fig.legend(handles, [str(c) for c in classes], title="label", loc="center right",
+                       fontsize=8)
+            fig.subplots_adjust(right=1 - 0.9 / fig.get_figwidth())
+        else:
+            fig.colorbar(points, ax=axes[0].tolist(), label="label (index)")
         fig.suptitle(f"{data.name}: 2-d test codes, coloured by label")
         figures["codes_2d.png"] = "2-d codes of the test rows"
         fig.savefig(out / "codes_2d.png", dpi=100, bbox_inches="tight")
-        plt.close(fig)
 
     if data.image_shape is not None:
         dim = max(latent_dims)
         rows = [("original", data.X_test)] + [
             (f"{m} ({dim})", artefacts[m, dim]["recon"]) for m in methods if (m, dim) in artefacts]
-        fig, axes = plt.subplots(len(rows), 10, figsize=(10, 1.1 * len(rows)), squeeze=False)
+        fig = Figure(figsize=(10, 1.1 * len(rows)))
+        axes = fig.subplots(len(rows), 10, squeeze=False)
         for r, (name, images) in enumerate(rows):
             for c in range(10):
                 axes[r, c].imshow(images[c].reshape(data.image_shape), cmap="gray_r",
@@ -361,13 +374,13 @@ def _figures(data, results, artefacts, latent_dims, out):
             axes[r, 0].set_title(name, fontsize=8, loc="left")
         figures["reconstructions.png"] = f"Test images and their reconstructions at {dim}-d"
         fig.savefig(out / "reconstructions.png", dpi=100, bbox_inches="tight")
-        plt.close(fig)
 
         vaes = [d for d in latent_dims if ("VAETransformer", d) in artefacts]
         if vaes:
             dim = min(vaes)
             samples = artefacts["VAETransformer", dim]["model"].sample(64, random_state=0)
-            fig, axes = plt.subplots(8, 8, figsize=(6, 6))
+            fig = Figure(figsize=(6, 6))
+            axes = fig.subplots(8, 8)
             for ax, image in zip(axes.flat, samples, strict=True):
                 ax.imshow(np.clip(image, 0, 1).reshape(data.image_shape), cmap="gray_r",
                           vmin=0, vmax=1)
@@ -375,11 +388,11 @@ def _figures(data, results, artefacts, latent_dims, out):
             fig.suptitle(f"VAETransformer({dim}): decoded draws from the prior")
             figures["vae_samples.png"] = f"64 samples of the {dim}-d VAE"
             fig.savefig(out / "vae_samples.png", dpi=100, bbox_inches="tight")
-            plt.close(fig)
 
     nets = [m for m in ("AutoencoderTransformer", "VAETransformer") if m in methods]
     if nets:
-        fig, axes = plt.subplots(1, len(nets), figsize=(6 * len(nets), 4), squeeze=False)
+        fig = Figure(figsize=(6 * len(nets), 4))
+        axes = fig.subplots(1, len(nets), squeeze=False)
         for ax, method in zip(axes[0], nets, strict=True):
             for dim in latent_dims:
                 if (method, dim) not in artefacts:
@@ -390,11 +403,12 @@ def _figures(data, results, artefacts, latent_dims, out):
                 if model.validation_loss_curve_ is not None:
                     ax.plot(np.arange(1, model.n_iter_ + 1), model.validation_loss_curve_,
                             "--", color=line.get_color(), label=f"{dim}-d validation")
-            ax.set(title=method, xlabel="epoch", ylabel="loss")
+            ylabel = ("reconstruction loss (scaled units)" if method == "AutoencoderTransformer"
+                      else "negative ELBO per row (nats, scaled units)")
+            ax.set(title=method, xlabel="epoch", ylabel=ylabel)
             ax.legend(fontsize=8)
         figures["loss_curves.png"] = "Training and validation loss curves"
         fig.savefig(out / "loss_curves.png", dpi=100, bbox_inches="tight")
-        plt.close(fig)
     return figures
 
 
@@ -436,6 +450,8 @@ def _summary(results):
 def write_report(data, results, artefacts, latent_dims, out, seconds, command):
     """Write ``report.md``, ``results.csv`` and the figures into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
+    for name in _REPORT_FILES:  # a new report replaces the whole previous one
+        (out / name).unlink(missing_ok=True)
     figures = _figures(data, results, artefacts, latent_dims, out)
     keys = list(results[0])
     with open(out / "results.csv", "w") as f:
@@ -453,7 +469,9 @@ def write_report(data, results, artefacts, latent_dims, out, seconds, command):
         "All metrics on the test rows: SSE is the squared error summed over features, "
         "averaged over rows; MSE is its mean per feature. The 5-NN and logistic-regression "
         "classifiers are trained on the training rows' codes. Trustworthiness (5 neighbours) "
-        "is on the first 1000 test rows. The ELBO is the VAE's, in nats per row.",
+        + (f"is on all {len(data.X_test)} test rows" if len(data.X_test) <= _TRUST_ROWS
+           else f"is on the first {_TRUST_ROWS} test rows")
+        + ". The ELBO is the VAE's, in nats per row.",
         "",
         _table(results),
         "",
@@ -469,7 +487,8 @@ def write_report(data, results, artefacts, latent_dims, out, seconds, command):
 def main(argv=None):
     """Command-line entry point (``python -m skae.compare``, ``skae-compare``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m skae.compare", description=__doc__.splitlines()[0],
+        prog="skae-compare" if Path(sys.argv[0]).name == "skae-compare"
+        else "python -m skae.compare", description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--dataset", default="digits",
                         help="digits, breast_cancer, wine, iris, mnist, openml:NAME, or a "
@@ -481,9 +500,9 @@ def main(argv=None):
     parser.add_argument("--image-shape", type=int, nargs=2, help="shape of one row as an image")
     parser.add_argument("--latent-dims", type=int, nargs="+", default=[2, 10, 30])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    parser.add_argument("--ae-params", type=json.loads, default={},
+    parser.add_argument("--ae-params", type=_json_object, default={},
                         help="JSON parameters of AutoencoderTransformer")
-    parser.add_argument("--vae-params", type=json.loads, default={},
+    parser.add_argument("--vae-params", type=_json_object, default={},
                         help="JSON parameters of VAETransformer")
     parser.add_argument("--kpca-max", type=int, default=2000,
                         help="KernelPCA fits on at most this many training rows")
@@ -492,6 +511,22 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="report folder (default reports/DATASET)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     args = parser.parse_args(argv)
+    missing = []
+    for name in ("matplotlib", "tqdm"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        parser.exit(2, f"error: the report needs {' and '.join(missing)}: "
+                       "pip install 'skae[report]'\n")
+    for option, Est in (("--ae-params", AutoencoderTransformer),
+                        ("--vae-params", VAETransformer)):
+        problem = _check_params(Est, getattr(args, option[2:].replace("-", "_")))
+        if problem:
+            parser.error(f"{option}: {problem}")
+    if min(args.latent_dims) < 1:
+        parser.error("--latent-dims must be positive integers")
 
     start = time.perf_counter()
     try:
@@ -501,6 +536,12 @@ def main(argv=None):
                             image_shape=args.image_shape)
     except ValueError as exc:
         parser.exit(2, f"error: {exc}\n")
+    too_wide = [d for d in args.latent_dims if d > data.X_train.shape[1]]
+    if too_wide:
+        note = (f"latent sizes {too_wide} skipped: larger than the data's "
+                f"{data.X_train.shape[1]} features")
+        data.notes.append(note)
+        print(f"note: {note}", file=sys.stderr)
     results, artefacts = compare(data, args.latent_dims, methods=args.methods,
                                  ae_params=args.ae_params, vae_params=args.vae_params,
                                  kpca_max=args.kpca_max, progress=not args.quiet)
@@ -512,8 +553,36 @@ def main(argv=None):
     if not args.quiet:
         print(_table(results))
         print(f"\nreport: {report} ({time.perf_counter() - start:.0f} s)")
-    return results
+    return 0
+
+
+def _json_object(text):
+    """argparse type: a JSON object."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({exc}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object like '{{\"lr\": 0.01}}'; "
+                                         f"got {text!r}")
+    return value
+
+
+def _check_params(Est, params):
+    """None if ``params`` are valid keyword parameters of ``Est``, else why not."""
+    valid = set(Est().get_params())
+    unknown = sorted(set(params) - valid)
+    if unknown:
+        return (f"unknown parameter(s) {', '.join(unknown)} of {Est.__name__}; valid: "
+                f"{', '.join(sorted(valid - {'latent_dim'}))}")
+    if "latent_dim" in params:
+        return "latent_dim is set by --latent-dims"
+    try:
+        Est(**params)._validate_params()
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return None
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,6 +1,7 @@
 """The report command end to end on tiny data, and its dataset errors."""
 
 import json
+from csv import DictReader
 
 import numpy as np
 import pytest
@@ -16,9 +17,12 @@ FAST = ["--ae-params", json.dumps({"hidden_layer_sizes": [16], "max_epochs": 3})
 
 def test_report_on_digits_subset(tmp_path, capsys):
     out = tmp_path / "report"
-    results = main(["--max-train", "200", "--max-test", "100", "--latent-dims", "2", "5",
-                    "--out", str(out), *FAST])
+    assert main(["--max-train", "200", "--max-test", "100", "--latent-dims", "2", "5",
+                 "--out", str(out), *FAST]) == 0
     assert capsys.readouterr().out == ""  # --quiet
+    with open(out / "results.csv") as f:
+        results = [{k: v if k == "method" else float(v) for k, v in row.items()}
+                   for row in DictReader(f)]
     assert {(r["method"], r["latent_dim"]) for r in results} == {
         (m, d) for m in ("PCA", "KernelPCA", "AutoencoderTransformer", "VAETransformer")
         for d in (2, 5)}
@@ -55,10 +59,12 @@ def test_user_csv_and_npz(tmp_path):
     data = load_dataset(str(csv), label_column="label")
     assert data.X_train.shape == (48, 4) and set(data.y_train) == {"0", "1"}
     assert abs(data.X_train.mean()) < 0.2  # standardized ("auto" on real-valued data)
-    results = main(["--dataset", str(csv), "--label-column", "label", "--latent-dims", "2",
-                    "--methods", "PCA", "AutoencoderTransformer", "--out", str(tmp_path / "r"),
-                    *FAST])
-    assert len(results) == 2 and np.isfinite(results[1]["knn"])
+    assert main(["--dataset", str(csv), "--label-column", "label", "--latent-dims", "2",
+                 "--methods", "PCA", "AutoencoderTransformer", "--out", str(tmp_path / "r"),
+                 *FAST]) == 0
+    with open(tmp_path / "r" / "results.csv") as f:
+        results = list(DictReader(f))
+    assert len(results) == 2 and np.isfinite(float(results[1]["knn"]))
     np.savez(tmp_path / "data.npz", X=rng.integers(0, 256, (50, 9)))
     data = load_dataset(str(tmp_path / "data.npz"), image_shape=(3, 3))
     assert data.y_train is None and data.X_train.max() <= 1  # integers scaled by the max
