@@ -290,6 +290,12 @@ class _AutoencoderCore(BaseEstimator):
         """Validate X, train the net and set the fitted attributes."""
         X = self._validate_X(X, reset=True)
         device = resolve_device(self.device)
+        if self.latent_dim >= X.shape[1] and not getattr(self, "noise", 0):
+            warnings.warn(
+                f"latent_dim={self.latent_dim} is not smaller than the {X.shape[1]} features: "
+                "the code is no reduction and the network can learn to copy its input. Use a "
+                "smaller latent_dim, or noise > 0 for an overcomplete denoising autoencoder.",
+                UserWarning, stacklevel=4)
         seed = _seed_from(self.random_state)
         # MSE trains in a centred, scaled space from the PCA solution; BCE's
         # targets must stay in [0, 1].
@@ -352,7 +358,7 @@ class _AutoencoderCore(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
                 f"{name} loss was still improving; increase max_epochs for a better fit.",
-                ConvergenceWarning, stacklevel=3)
+                ConvergenceWarning, stacklevel=5)
 
     # --------------------------------------------------------------- inference
     def _map(self, fn, X, check=None):

@@ -11,13 +11,15 @@ skorch's own.
 import copy
 import math
 import mmap
+import sys
 import warnings
+from numbers import Number
 
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, PrintLog
 from skorch.utils import TeeGenerator
 from torch import nn
 
@@ -110,6 +112,44 @@ class _LossGuard(Callback):
                 f"{len(net.history)}: training is unstable. Lower the learning rate "
                 f"(lr={net.lr}).", ConvergenceWarning, stacklevel=2)
         self.best_ = min(self.best_, loss)
+
+
+class _EpochLog(PrintLog):
+    """What ``verbose`` shows: on a terminal, a progress bar over the epochs
+    with the latest losses; elsewhere (logs, pipes, notebooks' captured
+    output), skorch's per-epoch table without colour codes, the best values
+    marked with ``*``."""
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.bar_ = None
+        if net.verbose and sys.stdout.isatty():
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
+            self.bar_ = tqdm(total=net.max_epochs, unit="epoch", leave=False,
+                             desc="fit")
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.bar_ is None:
+            return super().on_epoch_end(net, **kwargs)
+        row = net.history[-1]
+        self.bar_.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss")
+                               if k in row}, refresh=False)
+        self.bar_.update()
+
+    def on_train_end(self, net, **kwargs):
+        if getattr(self, "bar_", None) is not None:
+            self.bar_.close()
+            self.bar_ = None
+
+    def format_row(self, row, key, color):
+        value = row[key]
+        if isinstance(value, bool) or value is None or not isinstance(value, Number):
+            return super().format_row(row, key, color)
+        text = ("{}" if float(value).is_integer() else "{:" + self.floatfmt + "}").format(value)
+        return text + ("*" if row.get(key + "_best") else "")
 
 
 class _EarlyStoppingFromStart(EarlyStopping):
@@ -230,7 +270,8 @@ class AutoencoderNet(NeuralNet):
     def get_default_callbacks(self):
         # The epoch losses are recorded by run_single_epoch: skorch's
         # PassthroughScoring would need a per-batch ``.item()`` sync.
-        return [(name, cb) for name, cb in super().get_default_callbacks()
+        return [(name, _EpochLog() if name == "print_log" else cb)
+                for name, cb in super().get_default_callbacks()
                 if name not in ("train_loss", "valid_loss")]
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):

@@ -1,0 +1,72 @@
+"""What a newcomer meets: progress output, and warnings for surprising settings."""
+
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
+
+FAST = dict(hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
+FIT = ("from sklearn.datasets import load_digits\n"
+       "from skae import AutoencoderTransformer\n"
+       "AutoencoderTransformer(2, hidden_layer_sizes=(16,), max_epochs=5, verbose=1,"
+       " random_state=0).fit(load_digits().data / 16)\n")
+
+
+def test_verbose_output_in_a_pipe_has_no_colour_codes():
+    result = subprocess.run([sys.executable, "-c", FIT], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "\x1b[" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["epoch", "train_loss", "valid_loss", "dur"]
+    assert len([line for line in lines if line.strip()[:1].isdigit()]) == 5
+    assert "*" in lines[2]  # the first epoch is the best so far
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses a Linux pseudo-terminal")
+def test_verbose_on_a_terminal_shows_a_progress_bar():
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child runs the fit on the terminal
+        os.environ["OMP_NUM_THREADS"] = "1"
+        os.execv(sys.executable, [sys.executable, "-c", FIT])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    text = out.decode(errors="replace")
+    assert "epoch/s" in text and "train_loss=" in text  # tqdm's bar with the losses
+    assert "train_loss    valid_loss" not in text  # not the table as well
+
+
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer,
+                                 AutoencoderOutlierDetector])
+def test_latent_dim_not_smaller_than_features_warns(Est, small_X):
+    with pytest.warns(UserWarning, match="latent_dim=64 is not smaller than the 64 features"):
+        Est(latent_dim=64, **FAST).fit(small_X)
+
+
+def test_overcomplete_denoising_autoencoder_does_not_warn(small_X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning too
+        est = AutoencoderTransformer(latent_dim=100, noise=0.2, **FAST).fit(small_X)
+    assert est.transform(small_X).shape == (len(small_X), 100)
+    assert np.isfinite(est.score_samples(small_X)).all()
