@@ -86,6 +86,64 @@ def _as_float32_tensor(X):
     return torch.from_numpy(np.array(X, dtype=np.float32, order="C"))
 
 
+#: Multiply-adds per training batch that keep one more CPU thread busy.
+_WORK_PER_THREAD = 50_000_000
+
+
+def _training_threads(module, batch_size, device):
+    """CPU threads for training ``module``: one per ``_WORK_PER_THREAD``
+    multiply-adds of a batch's forward pass, at most torch's current setting.
+
+    A small network gains nothing from a second thread, and on a machine
+    where other processes use the cores, idle threads spinning for work slow
+    it many times over.
+    """
+    if torch.device(device).type != "cpu":
+        return None
+    work = _multiply_adds_per_row(module) * batch_size
+    return max(1, min(torch.get_num_threads(), work // _WORK_PER_THREAD))
+
+
+def _multiply_adds_per_row(module):
+    """Multiply-adds of ``module``'s forward pass on one row, counted by
+    running it on one row with hooks on its linear and convolutional layers."""
+    counts = []
+
+    def count(layer, inputs, output):
+        per_position = layer.weight.numel()
+        if isinstance(layer, torch.nn.Conv2d):
+            counts.append(per_position * output.shape[-1] * output.shape[-2])
+        elif isinstance(layer, torch.nn.ConvTranspose2d):
+            counts.append(per_position * inputs[0].shape[-1] * inputs[0].shape[-2])
+        else:
+            counts.append(per_position)
+
+    layers = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    hooks = [m.register_forward_hook(count) for m in module.modules() if isinstance(m, layers)]
+    try:
+        with torch.no_grad():
+            module.eval()(module.center[None])
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return sum(counts)
+
+
+@contextmanager
+def _torch_threads(n):
+    """torch's intra-op thread count set to ``n`` for the block, then restored
+    (``None`` changes nothing)."""
+    previous = torch.get_num_threads()
+    if n is None or n == previous:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def corruption_net_kwargs(noise, corruption):
     """skorch-net arguments of a denoising autoencoder's input corruption."""
     if corruption == "masking" and noise >= 1:
@@ -327,7 +385,8 @@ class _AutoencoderCore(BaseEstimator):
         data = _as_float32_tensor(X).to(device)
         net.initialize()
         net.module_.set_linear_start(**self._start_maps(start))
-        net.partial_fit(data)
+        with _torch_threads(_training_threads(net.module_, self.batch_size, device)):
+            net.partial_fit(data)
         if net.stopped_by_user(self.max_epochs):
             # skorch ends training quietly on KeyboardInterrupt; the
             # estimator re-raises it and keeps its previous state.
