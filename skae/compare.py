@@ -484,8 +484,8 @@ def write_report(data, results, artefacts, latent_dims, out, seconds, command):
     return out / "report.md"
 
 
-def main(argv=None):
-    """Command-line entry point (``python -m skae.compare``, ``skae-compare``)."""
+def _parser():
+    """The command line's argument parser."""
     parser = argparse.ArgumentParser(
         prog="skae-compare" if Path(sys.argv[0]).name == "skae-compare"
         else "python -m skae.compare", description=__doc__.splitlines()[0],
@@ -510,6 +510,12 @@ def main(argv=None):
     parser.add_argument("--max-test", type=int, help="keep at most this many test rows")
     parser.add_argument("--out", default=None, help="report folder (default reports/DATASET)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    return parser
+
+
+def main(argv=None):
+    """Command-line entry point (``python -m skae.compare``, ``skae-compare``)."""
+    parser = _parser()
     args = parser.parse_args(argv)
     missing = []
     for name in ("matplotlib", "tqdm"):
