@@ -6,13 +6,13 @@ PY := $(VENV)/bin/python
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 PIP_FLAGS := -q -c constraints.txt
 
-.PHONY: compare test lint install
+.PHONY: compare test lint docs install
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) --retries 1 --extra-index-url $(TORCH_INDEX) torch
-	$(PY) -m pip install $(PIP_FLAGS) -e ".[test]"
+	$(PY) -m pip install $(PIP_FLAGS) -e ".[test,docs]"
 	touch $@
 
 compare: install
@@ -23,3 +23,7 @@ test: install
 
 lint: install
 	$(PY) -m ruff check .
+
+# The API reference and gallery (docs/site/_build/html), warnings as errors.
+docs: install
+	OMP_NUM_THREADS=1 $(PY) -m sphinx -W --keep-going -b html -q docs/site docs/site/_build/html

@@ -123,17 +123,17 @@ class VAETransformer(_BaseAutoencoder):
     n_iter_ : int
         Number of epochs run.
 
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (n_epochs,)
         Training loss (negative beta-ELBO per sample) of each epoch.
 
-    validation_loss_curve_ : ndarray of shape (n_iter_,) or None
+    validation_loss_curve_ : ndarray of shape (n_epochs,) or None
         Validation loss of each epoch, when early stopping held data out.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
+        Names of features seen during ``fit``. Defined only when `X`
         has feature names that are all strings.
 
     See Also
