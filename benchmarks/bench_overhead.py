@@ -16,42 +16,52 @@ import argparse
 import os
 import statistics
 import time
+import warnings
 
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoencoderTransformer
+from skae._base import _torch_threads, _training_threads
+from skae._linear_start import linear_start
 from skae._modules import AutoencoderModule
 from skae.datasets import MNIST_ENV, load_mnist
 
 
 def plain_torch_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay, seed,
                     device="cpu"):
-    """The reference: the best plain loop we know for this network."""
-    torch.manual_seed(seed)
-    module = AutoencoderModule(X.shape[1], latent_dim, hidden).to(device)
+    """The reference: the best plain loop we know for the same model (the
+    network with its PCA start, trained on the same number of threads)."""
+    start = linear_start(X, latent_dim, linear=True, seed=seed)
+    module = AutoencoderModule(X.shape[1], latent_dim, hidden, linear_path=True,
+                               seed=seed).to(device)
+    module.set_linear_start(**start.pca_maps(latent_dim))
     optimizer = torch.optim.AdamW(module.parameters(), lr=lr, weight_decay=weight_decay)
     data = torch.from_numpy(X).to(device)
     generator = torch.Generator().manual_seed(seed)
-    module.train()
     losses = []
-    for _ in range(epochs):
-        total = torch.zeros((), device=device)
-        for idx in torch.randperm(len(data), generator=generator).to(device).split(batch_size):
-            batch = data[idx]
-            optimizer.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.mse_loss(module(batch)[0], batch)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(batch)
-        losses.append(total.item() / len(data))
+    with _torch_threads(_training_threads(module, batch_size, device)):
+        module.train()
+        for _ in range(epochs):
+            total = torch.zeros((), device=device)
+            for idx in torch.randperm(len(data), generator=generator).to(device).split(
+                    batch_size):
+                batch = data[idx]
+                optimizer.zero_grad(set_to_none=True)
+                loss = torch.nn.functional.mse_loss(module(batch)[0], module.normalize(batch))
+                loss.backward()
+                optimizer.step()
+                total += loss.detach() * len(batch)
+            losses.append(total.item() / len(data))
     return module, losses
 
 
 def skae_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay, seed,
              device="cpu", precision="32"):
+    warnings.simplefilter("ignore", ConvergenceWarning)  # a fixed number of epochs
     return AutoencoderTransformer(
         latent_dim, hidden_layer_sizes=hidden, max_epochs=epochs, batch_size=batch_size,
         lr=lr, weight_decay=weight_decay, early_stopping=False, random_state=seed,
