@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from estimator_outputs import outputs
 
 import skae
 from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
@@ -25,17 +26,6 @@ CASES = {
 }
 
 
-def _outputs(est, X):
-    out = {"score_samples": est.score_samples(X)}
-    if hasattr(est, "transform"):
-        out["transform"] = est.transform(X)
-        out["inverse_transform"] = est.inverse_transform(out["transform"])
-    else:
-        out.update(predict=est.predict(X), decision_function=est.decision_function(X),
-                   feature_errors=est.feature_errors(X))
-    return out
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_round_trip_is_identical(case, small_X, tmp_path):
     est = CASES[case]().fit(small_X)
@@ -44,8 +34,8 @@ def test_round_trip_is_identical(case, small_X, tmp_path):
     loaded = skae.load(path)
     assert type(loaded) is type(est)
     assert loaded.get_params() == est.get_params()
-    for key, value in _outputs(est, small_X).items():
-        np.testing.assert_array_equal(_outputs(loaded, small_X)[key], value, err_msg=key)
+    for key, value in outputs(est, small_X).items():
+        np.testing.assert_array_equal(outputs(loaded, small_X)[key], value, err_msg=key)
     for key in ("n_features_in_", "n_iter_", "device_", "offset_"):
         assert getattr(loaded, key, None) == getattr(est, key, None)
     np.testing.assert_array_equal(loaded.loss_curve_, est.loss_curve_)

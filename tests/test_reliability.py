@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from estimator_outputs import assert_same_outputs, outputs
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -28,24 +29,6 @@ def Est(request):
     return request.param
 
 
-def _outputs(est, X):
-    """Everything a fitted estimator computes on X."""
-    out = {"score_samples": est.score_samples(X)}
-    if hasattr(est, "transform"):
-        out["transform"] = est.transform(X)
-        out["inverse_transform"] = est.inverse_transform(out["transform"])
-    else:
-        out["predict"] = est.predict(X)
-        out["decision_function"] = est.decision_function(X)
-    return out
-
-
-def _assert_same_outputs(a, b):
-    assert a.keys() == b.keys()
-    for key in a:
-        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-
-
 # ------------------------------------------------------------ foreign arrays
 def _foreign(X):
     """The same data as arrays owned by other objects."""
@@ -61,11 +44,11 @@ def _foreign(X):
 
 def test_arrays_owned_by_other_objects_are_accepted(Est, small_X):
     est = Est(**FAST).fit(small_X)
-    expected = _outputs(est, small_X)
+    expected = outputs(est, small_X)
     for name, X in _foreign(small_X).items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # polars' feature names
-            got = _outputs(est, X)
+            got = outputs(est, X)
         for key in expected:
             np.testing.assert_allclose(got[key], expected[key], err_msg=f"{name}: {key}")
 
@@ -87,9 +70,9 @@ def test_fits_in_threads_are_reproducible_and_leave_global_rng_alone(Est, small_
     np_state = np.random.get_state()[1].copy()  # noqa: NPY002 (the global state itself)
     with ThreadPoolExecutor(4) as pool:
         models = list(pool.map(lambda _: Est(**FAST).fit(small_X), range(4)))
-    reference = _outputs(Est(**FAST).fit(small_X), small_X)
+    reference = outputs(Est(**FAST).fit(small_X), small_X)
     for model in models:
-        _assert_same_outputs(_outputs(model, small_X), reference)
+        assert_same_outputs(outputs(model, small_X), reference)
     assert torch.equal(torch.get_rng_state(), torch_state)
     np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
 
@@ -112,7 +95,7 @@ def test_fit_uses_no_global_torch_random_state(small_X):
     a = AutoencoderTransformer(**{**FAST, "early_stopping": False}).fit(small_X)
     torch.rand(1000)
     b = AutoencoderTransformer(**{**FAST, "early_stopping": False}).fit(small_X)
-    _assert_same_outputs(_outputs(a, small_X), _outputs(b, small_X))
+    assert_same_outputs(outputs(a, small_X), outputs(b, small_X))
 
 
 # --------------------------------------------------------------- interrupts
@@ -133,14 +116,14 @@ def _interrupt_at_step(monkeypatch, step):
 def test_ctrl_c_during_fit_reraises_and_keeps_the_previous_model(Est, small_X, monkeypatch,
                                                                  step):
     est = Est(**FAST).fit(small_X)
-    before = _outputs(est, small_X)
+    before = outputs(est, small_X)
     attributes = dict(vars(est))
     _interrupt_at_step(monkeypatch, step)
     with pytest.raises(KeyboardInterrupt):
         est.set_params(max_epochs=20).fit(small_X[:, ::-1].copy())
     assert {k: v for k, v in vars(est).items() if k != "max_epochs"} == {
         k: v for k, v in attributes.items() if k != "max_epochs"}
-    _assert_same_outputs(_outputs(est, small_X), before)
+    assert_same_outputs(outputs(est, small_X), before)
 
 
 def test_ctrl_c_on_a_fresh_estimator_leaves_it_unfitted(small_X, monkeypatch):
@@ -200,10 +183,10 @@ def test_no_convergence_warning_when_early_stopping_ends_training(small_X):
 # ------------------------------------------------------- set_params after fit
 def test_set_params_after_fit_changes_nothing_until_the_next_fit(Est, small_X):
     est = Est(**FAST).fit(small_X)
-    before = _outputs(est, small_X)
+    before = outputs(est, small_X)
     est.set_params(loss="bce", latent_dim=5, hidden_layer_sizes=(8,), device="auto",
                    architecture="conv", image_shape=(4, 4))
-    _assert_same_outputs(_outputs(est, small_X), before)
+    assert_same_outputs(outputs(est, small_X), before)
     shifted = small_X * 3 - 1  # outside [0, 1]: still accepted by the MSE model
     assert np.isfinite(est.score_samples(shifted)).all()
 
@@ -242,13 +225,13 @@ def test_fit_works_under_global_torch_settings_and_restores_them(Est, small_X, c
         torch.set_default_dtype(previous)
     assert torch.get_num_threads() == threads
     assert next(est.net_.module_.parameters()).dtype == torch.float32
-    _assert_same_outputs(_outputs(est, small_X), _outputs(Est(**FAST).fit(small_X), small_X))
+    assert_same_outputs(outputs(est, small_X), outputs(Est(**FAST).fit(small_X), small_X))
 
 
 @pytest.mark.parametrize("bad", ["nan", "conv_shape"])
 def test_failed_refit_leaves_the_previous_model_whole(Est, small_X, bad):
     est = Est(**FAST).fit(small_X)
-    before, attributes = _outputs(est, small_X), dict(vars(est))
+    before, attributes = outputs(est, small_X), dict(vars(est))
     if bad == "nan":
         X = np.c_[small_X, small_X][:, :70].copy()
         X[0, 0] = np.nan
@@ -260,7 +243,7 @@ def test_failed_refit_leaves_the_previous_model_whole(Est, small_X, bad):
     assert est.n_features_in_ == 64
     assert {k: v for k, v in vars(est).items() if k not in ("architecture", "image_shape")} \
         == {k: v for k, v in attributes.items() if k not in ("architecture", "image_shape")}
-    _assert_same_outputs(_outputs(est, small_X), before)
+    assert_same_outputs(outputs(est, small_X), before)
 
 
 # -------------------------------------------------------------- VAE scoring
@@ -283,5 +266,5 @@ def test_thread_of_fit_does_not_change_the_result(small_X):
         est=AutoencoderTransformer(**FAST).fit(small_X)))
     thread.start()
     thread.join()
-    _assert_same_outputs(_outputs(result["est"], small_X),
-                         _outputs(AutoencoderTransformer(**FAST).fit(small_X), small_X))
+    assert_same_outputs(outputs(result["est"], small_X),
+                        outputs(AutoencoderTransformer(**FAST).fit(small_X), small_X))
