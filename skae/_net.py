@@ -89,7 +89,8 @@ class _SeededSplit:
 
 class _LossGuard(Callback):
     """Stop with a clear error when a loss stops being finite, and warn once
-    when the training loss explodes (grows tenfold past its best)."""
+    when the training loss explodes (rises by nine times the magnitude of its
+    best value: tenfold for a positive loss)."""
 
     def on_train_begin(self, net, **kwargs):
         self.best_ = math.inf
@@ -105,7 +106,9 @@ class _LossGuard(Callback):
                     f"lr={net.lr / 10:g})."
                 )
         loss = row["train_loss"]
-        if loss > 10 * self.best_ and not self.warned_:
+        # Tenfold past the best, measured from the best (losses such as a
+        # negative ELBO can be negative).
+        if loss - self.best_ > 9 * abs(self.best_) and not self.warned_:
             self.warned_ = True
             warnings.warn(
                 f"The training loss grew from {self.best_:.4g} to {loss:.4g} at epoch "

@@ -166,6 +166,18 @@ def test_exploding_finite_loss_warns(small_X, monkeypatch):
         AutoencoderTransformer(**FAST).fit(small_X)
 
 
+def test_negative_losses_that_improve_do_not_warn():
+    """A VAE's negative ELBO can be negative and fall a lot: no explosion."""
+    from sklearn.datasets import load_wine
+
+    X = load_wine().data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "max_epochs", ConvergenceWarning)
+        est = VAETransformer(5, max_epochs=30, random_state=0).fit(X)
+    assert min(est.loss_curve_) < 0
+
+
 # ----------------------------------------------------------------- warnings
 def test_max_epochs_reached_while_improving_warns(small_X):
     with pytest.warns(ConvergenceWarning, match="max_epochs=3 while the training loss"):
