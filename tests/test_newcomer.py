@@ -70,3 +70,32 @@ def test_overcomplete_denoising_autoencoder_does_not_warn(small_X):
         est = AutoencoderTransformer(latent_dim=100, noise=0.2, **FAST).fit(small_X)
     assert est.transform(small_X).shape == (len(small_X), 100)
     assert np.isfinite(est.score_samples(small_X)).all()
+
+
+def test_threads_are_chosen_per_fit_and_restored(small_X, monkeypatch):
+    import torch
+
+    from skae._base import _training_threads
+    from skae._modules import AutoencoderModule
+    from skae._net import AutoencoderNet
+
+    seen, original = [], AutoencoderNet.run_single_epoch
+
+    def run_single_epoch(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(AutoencoderNet, "run_single_epoch", run_single_epoch)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        small = AutoencoderModule(64, 2, (256, 128))
+        large = AutoencoderModule(784, 30, (1000, 500, 250))
+        assert _training_threads(small, 64, "cpu") == 1
+        assert _training_threads(large, 128, "cpu") == 2
+        assert _training_threads(large, 128, "cuda") is None  # no CPU threads to choose
+        AutoencoderTransformer(2, max_epochs=2, random_state=0).fit(small_X)
+        assert seen and set(seen) == {1}  # the default network on digits: one thread
+        assert torch.get_num_threads() == 2  # restored
+    finally:
+        torch.set_num_threads(previous)
