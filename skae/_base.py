@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._linear_start import MIN_VARIANCE, linear_start
+from ._loss import LOSSES, get_loss
 from ._modules import ACTIVATIONS
 from ._net import make_net, map_batches
 
@@ -175,7 +176,7 @@ class _AutoencoderCore(BaseEstimator):
         "image_shape": [None, "array-like"],
         "conv_channels": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "loss": [StrOptions({"mse", "bce"})],
+        "loss": [StrOptions(set(LOSSES))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -294,12 +295,7 @@ class _AutoencoderCore(BaseEstimator):
                 "X has values too large for float32, the precision the network "
                 "computes in; scale the data (e.g. StandardScaler)."
             )
-        if loss == "bce" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "loss='bce' needs X in [0, 1] (got values in "
-                f"[{X.min():.4g}, {X.max():.4g}]); rescale it, e.g. with "
-                "MinMaxScaler, or use loss='mse'."
-            )
+        get_loss(loss).check_domain(X)
 
     def _start_maps(self, start):
         """Arguments of the module's ``set_linear_start``: PCA's maps."""
@@ -357,7 +353,8 @@ class _AutoencoderCore(BaseEstimator):
         seed = _seed_from(self.random_state)
         # MSE trains in a centred, scaled space from the PCA solution; BCE's
         # targets must stay in [0, 1].
-        start = linear_start(X, self.latent_dim, linear=self.loss == "mse", seed=seed)
+        start = linear_start(X, self.latent_dim,
+                             linear=get_loss(self.loss).trains_in_internal_space, seed=seed)
         config = dict(
             n_samples=X.shape[0],
             n_features=X.shape[1],

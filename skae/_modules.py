@@ -7,6 +7,8 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from ._loss import get_loss
+
 __all__ = ["ACTIVATIONS", "AutoencoderModule", "VAEModule"]
 
 #: Names accepted by the ``activation`` parameter, mapped to torch modules.
@@ -22,7 +24,6 @@ ACTIVATIONS = {
     "identity": nn.Identity,
 }
 
-_LOG_2PI = math.log(2.0 * math.pi)
 #: Updates over which the VAE decoder's variance is a running mean, before
 #: it becomes an exponential moving average.
 _VARIANCE_WINDOW = 20
@@ -139,10 +140,11 @@ class AutoencoderModule(nn.Module):
         Widths of the encoder's hidden layers; the decoder uses them reversed.
     activation : str
         A key of :data:`ACTIVATIONS`, used after every hidden layer.
-    output : {"identity", "sigmoid"}
-        Link from the decoder's last linear layer to the data space.
-        :meth:`forward` returns the values *before* the link (logits for
-        ``"sigmoid"``), which the numerically stable losses expect.
+    loss : {"mse", "bce"}
+        The reconstruction loss (:mod:`skae._loss`), whose link maps the
+        decoder's last layer to the data space. :meth:`forward` returns the
+        values *before* the link (logits for ``"bce"``), which the numerically
+        stable losses expect.
     architecture : {"mlp", "conv"}
         Fully connected layers (``hidden_layer_sizes``), or convolutions over
         rows that are flattened images of ``image_shape`` (``channels``).
@@ -168,10 +170,10 @@ class AutoencoderModule(nn.Module):
     """
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
-                 output="identity", architecture="mlp", image_shape=None, channels=(32, 64),
+                 loss="mse", architecture="mlp", image_shape=None, channels=(32, 64),
                  linear_path=False, seed=0):
         super().__init__()
-        self.output = output
+        self.reconstruction = get_loss(loss)
         if architecture == "conv":
             self.encoder_body, code_shape = _conv_encoder(image_shape, channels, activation)
             self.decoder = _conv_decoder(latent_dim, image_shape, channels, code_shape,
@@ -269,7 +271,7 @@ class AutoencoderModule(nn.Module):
 
     def link(self, raw):
         """Map raw decoder output to the internal data space."""
-        return torch.sigmoid(raw) if self.output == "sigmoid" else raw
+        return self.reconstruction.link(raw)
 
     def decode(self, z):
         """Reconstruction in the data's own units of codes from :meth:`encode`."""
@@ -285,8 +287,8 @@ class AutoencoderModule(nn.Module):
 class VAEModule(AutoencoderModule):
     """Variational autoencoder with a diagonal Gaussian posterior.
 
-    The decoder is Bernoulli (``output="sigmoid"``, binary cross-entropy) or
-    Gaussian (``output="identity"``) with a learned variance, shared by all
+    The decoder is Bernoulli (``loss="bce"``, binary cross-entropy) or
+    Gaussian (``loss="mse"``) with a learned variance, shared by all
     features and bounded below by ``min_variance``: a fixed unit variance makes
     the reconstruction term negligible next to the KL term on data in [0, 1]
     and collapses the posterior. The variance is learned as its closed-form
@@ -298,7 +300,7 @@ class VAEModule(AutoencoderModule):
 
     Parameters
     ----------
-    n_features, latent_dim, hidden_layer_sizes, activation, output, architecture, \
+    n_features, latent_dim, hidden_layer_sizes, activation, loss, architecture, \
 image_shape, channels, linear_path
         As for :class:`AutoencoderModule`; the linear path gives the
         posterior mean.
@@ -310,9 +312,9 @@ image_shape, channels, linear_path
     """
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
-                 output="identity", architecture="mlp", image_shape=None, channels=(32, 64),
+                 loss="mse", architecture="mlp", image_shape=None, channels=(32, 64),
                  linear_path=False, seed=0, min_variance=1e-3, n_score_draws=None):
-        super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, output,
+        super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, loss,
                          architecture, image_shape, channels, linear_path, seed)
         self.n_score_draws = n_score_draws
         self.min_variance = float(min_variance)
@@ -379,11 +381,7 @@ image_shape, channels, linear_path
     def log_likelihood(self, raw, xn):
         """log p(xn | z) per sample, summed over features (nats), for ``xn``
         and ``raw`` in the internal space."""
-        if self.output == "sigmoid":
-            bce = nn.functional.binary_cross_entropy_with_logits(raw, xn, reduction="none")
-            return -bce.sum(dim=-1)
-        var = self.variance()
-        return -0.5 * (((xn - raw) ** 2) / var + torch.log(var) + _LOG_2PI).sum(dim=-1)
+        return self.reconstruction.log_likelihood(raw, xn, self.variance())
 
     @staticmethod
     def kl_divergence(mu, logvar):

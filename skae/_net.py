@@ -23,6 +23,7 @@ from skorch.callbacks import Callback, EarlyStopping, LRScheduler, PrintLog
 from skorch.utils import TeeGenerator
 from torch import nn
 
+from ._loss import get_loss
 from ._modules import AutoencoderModule, VAEModule
 
 __all__ = ["AutoencoderNet", "VAENet", "make_net"]
@@ -382,26 +383,17 @@ class AutoencoderNet(NeuralNet):
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 
-    def reconstruction_error(self, raw, target):
-        """Per-element reconstruction loss from raw decoder output."""
-        if self.loss == "bce":
-            return nn.functional.binary_cross_entropy_with_logits(raw, target,
-                                                                  reduction="none")
-        return (raw - target) ** 2
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Mean reconstruction loss in the module's internal space."""
-        target = self.module_.normalize(y_true)
-        if self.loss == "bce":
-            return nn.functional.binary_cross_entropy_with_logits(y_pred[0], target)
-        return nn.functional.mse_loss(y_pred[0], target)
+        return get_loss(self.loss).mean(y_pred[0], self.module_.normalize(y_true))
 
     # inference -------------------------------------------------------------
     def feature_errors(self, module, X):
         """Per-feature reconstruction errors of ``X`` in the data's units
         (squared units for MSE; BCE trains on the data as it is)."""
-        error = self.reconstruction_error(module(X)[0], module.normalize(X))
-        return error * module.scale**2 if self.loss == "mse" else error
+        loss = get_loss(self.loss)
+        error = loss.per_element(module(X)[0], module.normalize(X))
+        return loss.to_data_units(error, module.scale)
 
     def score_batch(self, module, X):
         """Per-sample score: minus the mean reconstruction error."""
@@ -427,7 +419,7 @@ class VAENet(AutoencoderNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         raw, _, mu, logvar = y_pred
         target = self.module_.normalize(y_true)
-        if training and self.loss == "mse":
+        if training and get_loss(self.loss).learns_variance:
             self.module_.update_variance(raw.detach(), target)
         ll = self.module_.log_likelihood(raw, target)
         kl = self.module_.kl_divergence(mu, logvar)
@@ -453,7 +445,7 @@ def make_net(kind, *, n_samples, n_features, latent_dim, hidden_layer_sizes, act
         module__n_features=n_features, module__latent_dim=latent_dim,
         module__hidden_layer_sizes=tuple(hidden_layer_sizes),
         module__activation=activation,
-        module__output="sigmoid" if loss == "bce" else "identity",
+        module__loss=loss,
         module__architecture=architecture, module__image_shape=image_shape,
         module__channels=tuple(conv_channels), module__linear_path=linear_path,
         module__seed=seed,
