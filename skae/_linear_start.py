@@ -52,11 +52,8 @@ class LinearStart:
         kwargs = {"center": self.center, "scale": self.scale}
         if not self.linear_path:
             return kwargs
-        encoder, decoder = self._empty(latent_dim)
-        live = self._live()
-        k = len(self.sd)
-        encoder[:k][live] = self.axes[live]
-        decoder[:, :k][:, live] = self.axes[live].T
+        ones = np.ones(self._live().sum())
+        encoder, decoder = self._place(latent_dim, ones, ones)
         return {**kwargs, "encoder_weight": encoder, "decoder_weight": decoder,
                 "code_scale": self.scale}
 
@@ -65,39 +62,42 @@ class LinearStart:
         probabilistic PCA (Tipping & Bishop, 1999) as a linear Gaussian VAE,
         its exact posterior mean and log-variance, and its noise variance.
         Codes stay in the prior's units."""
-        kwargs = self.pca_maps(latent_dim)
+        kwargs = {"center": self.center, "scale": self.scale}
         if not self.linear_path:
             return kwargs
-        encoder, decoder = self._empty(latent_dim)
-        logvar = np.zeros(latent_dim)
-        live = self._live()
-        k = len(self.sd)
-        eigval = self.sd[live] ** 2
+        eigval = self.sd[self._live()] ** 2
         noise = max(self.noise_variance, MIN_VARIANCE * self.internal_variance)
         weight = np.sqrt(np.clip(eigval - noise, 0, None))
-        encoder[:k][live] = self.axes[live] * (weight / eigval)[:, None]
-        decoder[:, :k][:, live] = (self.axes[live] * weight[:, None]).T
-        logvar[:k][live] = np.log(np.minimum(noise / eigval, 1.0))
+        encoder, decoder = self._place(latent_dim, weight / eigval, weight)
+        logvar = np.zeros(latent_dim)
+        logvar[:len(self.sd)][self._live()] = np.log(np.minimum(noise / eigval, 1.0))
         return {**kwargs, "encoder_weight": encoder, "decoder_weight": decoder,
                 "code_scale": 1.0, "logvar": logvar, "noise_variance": noise}
 
-    def _empty(self, latent_dim):
-        p = len(self.center)
-        return np.zeros((latent_dim, p)), np.zeros((p, latent_dim))
+    def _place(self, latent_dim, encoder_factor, decoder_factor):
+        """Encoder (latent_dim, n_features) and decoder (n_features, latent_dim)
+        weights: each live axis times its factor, zeros elsewhere (past the
+        data's rank or the number of axes)."""
+        p, k, live = len(self.center), len(self.sd), self._live()
+        encoder, decoder = np.zeros((latent_dim, p)), np.zeros((p, latent_dim))
+        encoder[:k][live] = self.axes[live] * encoder_factor[:, None]
+        decoder[:, :k][:, live] = (self.axes[live] * decoder_factor[:, None]).T
+        return encoder, decoder
 
     def _live(self):
         """Axes along which the data varies (rank-deficient data has fewer)."""
         return self.sd > 1e-6 * max(self.sd.max(initial=0.0), 1e-300)
 
 
-def _moments(X):
-    """Column means and the centered scatter matrix (or None when too wide)."""
+def _moments(X, scatter=True):
+    """Column means, column variances and the centred scatter matrix (None
+    when not asked for or too wide)."""
     n, p = X.shape
     mean = np.zeros(p)
     for start in range(0, n, _CHUNK_ROWS):
         mean += X[start:start + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
     mean /= n
-    wide = p > _MAX_COVARIANCE_FEATURES
+    wide = not scatter or p > _MAX_COVARIANCE_FEATURES
     scatter = None if wide else np.zeros((p, p))
     sq = np.zeros(p)
     # Products of each centred chunk in float32 (twice as fast), sums in float64.
@@ -125,7 +125,7 @@ def _leading_axes(X, mean, scale, scatter, latent_dim, seed):
 
 
 def linear_start(X, latent_dim, *, linear, seed=0):
-    """Internal space of ``X`` and, with ``linear``, whitened PCA maps.
+    """Internal space of ``X`` and, with ``linear``, its principal axes.
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ def linear_start(X, latent_dim, *, linear, seed=0):
     """
     n, p = X.shape
     if not linear:
-        mean, var, _ = _moments(X) if n > 1 else (None, np.zeros(p), None)
+        var = _moments(X, scatter=False)[1] if n > 1 else np.zeros(p)
         return LinearStart(np.zeros(p), 1.0, internal_variance=float(np.mean(var)))
     mean, var, scatter = _moments(X)
     scale = float(np.sqrt(np.mean(var)))

@@ -23,7 +23,6 @@ from skorch.callbacks import Callback, EarlyStopping, LRScheduler, PrintLog
 from skorch.utils import TeeGenerator
 from torch import nn
 
-from ._loss import get_loss
 from ._modules import AutoencoderModule, VAEModule
 
 __all__ = ["AutoencoderNet", "VAENet", "make_net"]
@@ -385,13 +384,13 @@ class AutoencoderNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Mean reconstruction loss in the module's internal space."""
-        return get_loss(self.loss).mean(y_pred[0], self.module_.normalize(y_true))
+        return self.module_.reconstruction.mean(y_pred[0], self.module_.normalize(y_true))
 
     # inference -------------------------------------------------------------
     def feature_errors(self, module, X):
         """Per-feature reconstruction errors of ``X`` in the data's units
         (squared units for MSE; BCE trains on the data as it is)."""
-        loss = get_loss(self.loss)
+        loss = module.reconstruction
         error = loss.per_element(module(X)[0], module.normalize(X))
         return loss.to_data_units(error, module.scale)
 
@@ -419,7 +418,7 @@ class VAENet(AutoencoderNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         raw, _, mu, logvar = y_pred
         target = self.module_.normalize(y_true)
-        if training and get_loss(self.loss).learns_variance:
+        if training and self.module_.reconstruction.learns_variance:
             self.module_.update_variance(raw.detach(), target)
         ll = self.module_.log_likelihood(raw, target)
         kl = self.module_.kl_divergence(mu, logvar)
@@ -489,7 +488,7 @@ def _memmap_pages(X):
         base = base.base
     if not isinstance(base, np.memmap):
         return None
-    if (base is None or getattr(base, "_mmap", None) is None or base.mode == "c"
+    if (getattr(base, "_mmap", None) is None or base.mode == "c"
             or not X.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED")):
         return None
     # numpy maps from the file offset rounded down to the allocation granularity.
