@@ -20,7 +20,7 @@ from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
-from skae import AutoencoderOutlierDetector
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer
 from skae.datasets import MNIST_ENV, load_mnist
 
 
@@ -41,7 +41,7 @@ def main(argv=None):
 
     methods = {
         "AutoencoderOutlierDetector": lambda X, T: AutoencoderOutlierDetector(
-            latent_dim=args.latent_dim, random_state=0).fit(X).score_samples(T),
+            AutoencoderTransformer(args.latent_dim, random_state=0)).fit(X).score_samples(T),
         "IsolationForest": lambda X, T: IsolationForest(random_state=0).fit(X).score_samples(T),
         f"PCA({args.latent_dim}) error": lambda X, T: pca_scores(X, T, args.latent_dim),
     }

@@ -25,9 +25,9 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoencoderTransformer
-from skae._base import _torch_threads, _training_threads
 from skae._linear_start import linear_start
 from skae._modules import AutoencoderModule
+from skae._runtime import torch_threads, training_threads
 from skae.datasets import MNIST_ENV, load_mnist
 
 
@@ -43,7 +43,7 @@ def plain_torch_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay,
     data = torch.from_numpy(X).to(device)
     generator = torch.Generator().manual_seed(seed)
     losses = []
-    with _torch_threads(_training_threads(module, batch_size, device)):
+    with torch_threads(training_threads(module, batch_size, device)):
         module.train()
         for _ in range(epochs):
             total = torch.zeros((), device=device)

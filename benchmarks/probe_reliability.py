@@ -28,7 +28,8 @@ FAST = dict(hidden_layer_sizes=(16,), max_epochs=3, random_state=0)
 ESTIMATORS = {
     "AE": lambda **kw: AutoencoderTransformer(2, **FAST, **kw),
     "VAE": lambda **kw: VAETransformer(2, **FAST, **kw),
-    "detector": lambda **kw: AutoencoderOutlierDetector(**FAST, **kw),
+    "detector": lambda **kw: AutoencoderOutlierDetector(
+        AutoencoderTransformer(8, **FAST, **kw)),
     "AE-bce": lambda **kw: AutoencoderTransformer(2, loss="bce", **FAST, **kw),
     "AE-conv": lambda **kw: AutoencoderTransformer(2, architecture="conv", image_shape=(8, 8),
                                                    conv_channels=(4,), max_epochs=2, **kw),

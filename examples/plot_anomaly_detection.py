@@ -11,11 +11,12 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.metrics import roc_auc_score
 
-from skae import AutoencoderOutlierDetector
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer
 
 X, y = load_digits(return_X_y=True)
 normal = y < 8
-detector = AutoencoderOutlierDetector(random_state=0).fit(X[normal][:900])
+detector = AutoencoderOutlierDetector(AutoencoderTransformer(latent_dim=8, random_state=0))
+detector.fit(X[normal][:900])
 X_new, is_new_digit = X[900:], ~normal[900:]
 scores = detector.score_samples(X_new)
 print(f"ROC AUC of the scores for the unseen digits: "

@@ -1,8 +1,8 @@
 """skae: scikit-learn compatible autoencoders on PyTorch and skorch."""
 
 from ._autoencoder import AutoencoderTransformer
-from ._base import resolve_device
 from ._outlier import AutoencoderOutlierDetector
+from ._runtime import resolve_device
 from ._vae import VAETransformer
 
 __version__ = "0.1.0"

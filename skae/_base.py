@@ -1,6 +1,7 @@
-"""Shared base class of skae's public estimators."""
+"""Shared base class of skae's transformers: parameters, input checks, the
+fit (data to a trained skorch net) and batched inference."""
 
-import re
+import inspect
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -14,14 +15,22 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import assert_all_finite, check_array, check_random_state
+from sklearn.utils import assert_all_finite, check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._linear_start import MIN_VARIANCE, linear_start
+from ._batches import map_batches
+from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
-from ._modules import ACTIVATIONS
-from ._net import make_net, map_batches
+from ._net import training_policy
+from ._networks import ACTIVATIONS
+from ._runtime import (
+    as_float32_tensor,
+    resolve_device,
+    seed_from,
+    torch_threads,
+    training_threads,
+)
 
 # Rows per batch at inference time: large enough to amortise the Python
 # overhead, small enough to keep memory bounded on big inputs.
@@ -29,145 +38,48 @@ _INFERENCE_BATCH_SIZE = 4096
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def resolve_device(device):
-    """Return the torch device string that ``device`` names.
+def extend_init(base_init, **defaults):
+    """A leaf's ``__init__``: ``base_init``'s parameters plus the keyword-only
+    ``defaults``, each stored unchanged as an attribute.
 
-    Parameters
-    ----------
-    device : str
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when available,
-        else CPU).
-
-    Returns
-    -------
-    device : str
-
-    Raises
-    ------
-    ValueError
-        If ``device`` is malformed or names a CUDA device that is not available.
+    scikit-learn reads an estimator's parameters from its ``__init__``
+    signature; this one carries the full signature, so the shared
+    parameters are listed once, in the base class.
     """
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu":
-        return device
-    match = re.fullmatch(r"cuda(?::(\d+))?", device)
-    if match is None:
-        raise ValueError(
-            f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}."
-        )
-    if not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available on this "
-            "machine (torch.cuda.is_available() is False). Use device='cpu', or "
-            "device='auto' to take CUDA only where it exists."
-        )
-    if match.group(1) is not None and int(match.group(1)) >= torch.cuda.device_count():
-        raise ValueError(
-            f"device={device!r} was requested but only {torch.cuda.device_count()} "
-            "CUDA device(s) are available."
-        )
-    return device
+    base = inspect.signature(base_init)
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
+             for name, value in defaults.items()]
+    signature = base.replace(parameters=[*base.parameters.values(), *extra])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    return __init__
 
 
-def _seed_from(random_state):
-    """An int seed from ``random_state``, without touching global RNG state.
-
-    ``None`` draws fresh OS entropy (each fit differs), not numpy's global RNG.
-    """
-    if random_state is None:
-        return int(np.random.default_rng().integers(np.iinfo(np.int32).max))
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-
-
-def _as_float32_tensor(X):
-    """X as a float32 tensor, sharing memory with X where torch can."""
-    if X.dtype == np.float32 and X.flags.c_contiguous and X.flags.writeable:
-        return torch.from_numpy(X)  # never written to
-    return torch.from_numpy(np.array(X, dtype=np.float32, order="C"))
+def _positive_ints(value, name, allow_empty=True):
+    """``value`` (an int or a sequence of ints >= 1) as a tuple, or a ValueError."""
+    values = [value] if isinstance(value, Integral) else list(value)
+    if not all(isinstance(v, Integral) and v >= 1 for v in values) or (
+            not values and not allow_empty):
+        raise ValueError(f"{name} must be {'a non-empty tuple of ' if not allow_empty else ''}"
+                         f"positive integers; got {value!r}.")
+    return tuple(int(v) for v in values)
 
 
-#: Multiply-adds per training batch that keep one more CPU thread busy.
-_WORK_PER_THREAD = 50_000_000
+class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Base class of the autoencoder transformers.
 
-
-def _training_threads(module, batch_size, device):
-    """CPU threads for training ``module``: one per ``_WORK_PER_THREAD``
-    multiply-adds of a batch's forward pass, at most torch's current setting.
-
-    A small network gains nothing from a second thread, and on a machine
-    where other processes use the cores, idle threads spinning for work slow
-    it many times over.
-    """
-    if torch.device(device).type != "cpu":
-        return None
-    work = _multiply_adds_per_row(module) * batch_size
-    return max(1, min(torch.get_num_threads(), work // _WORK_PER_THREAD))
-
-
-def _multiply_adds_per_row(module):
-    """Multiply-adds of ``module``'s forward pass on one row, counted by
-    running it on one row with hooks on its linear and convolutional layers."""
-    counts = []
-
-    def count(layer, inputs, output):
-        per_position = layer.weight.numel()
-        if isinstance(layer, torch.nn.Conv2d):
-            counts.append(per_position * output.shape[-1] * output.shape[-2])
-        elif isinstance(layer, torch.nn.ConvTranspose2d):
-            counts.append(per_position * inputs[0].shape[-1] * inputs[0].shape[-2])
-        else:
-            counts.append(per_position)
-
-    layers = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)
-    hooks = [m.register_forward_hook(count) for m in module.modules() if isinstance(m, layers)]
-    try:
-        with torch.no_grad():
-            module.eval()(module.center[None])
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return sum(counts)
-
-
-@contextmanager
-def _torch_threads(n):
-    """torch's intra-op thread count set to ``n`` for the block, then restored
-    (``None`` changes nothing)."""
-    previous = torch.get_num_threads()
-    if n is None or n == previous:
-        yield
-        return
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def corruption_net_kwargs(noise, corruption):
-    """skorch-net arguments of a denoising autoencoder's input corruption."""
-    if corruption == "masking" and noise >= 1:
-        raise ValueError(f"corruption='masking' needs noise < 1 (the fraction of inputs "
-                         f"set to zero); got noise={noise}.")
-    return {"noise": noise, "corruption": corruption}
-
-
-def vae_net_kwargs(start, beta):
-    """skorch-net arguments of a VAE: ``beta`` and the Gaussian decoder's
-    variance floor, relative to the variance of the data in the network's
-    internal space (:class:`~skae._linear_start.LinearStart`), so that a
-    perfect reconstruction cannot drive the likelihood to infinity."""
-    return {"beta": beta, "min_variance": MIN_VARIANCE * max(start.internal_variance, 1e-12)}
-
-
-class _AutoencoderCore(BaseEstimator):
-    """What every skae estimator does: train a skorch net, run it in batches.
+    A leaf sets what it trains through two hooks: :meth:`_build_net` (the
+    skorch net and module classes and their own parameters) and
+    :meth:`_start_maps` (the linear model the network starts from).
 
     Warning: This class should not be used directly. Use derived classes instead.
     """
-
-    _kind = None  # "ae" or "vae": which skorch net the leaf trains
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -189,6 +101,8 @@ class _AutoencoderCore(BaseEstimator):
         "precision": [StrOptions({"32", "bf16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "encoder": [None, callable],
+        "decoder": [None, callable],
     }
 
     def __init__(
@@ -213,6 +127,8 @@ class _AutoencoderCore(BaseEstimator):
         precision="32",
         random_state=None,
         verbose=0,
+        encoder=None,
+        decoder=None,
     ):
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -233,22 +149,28 @@ class _AutoencoderCore(BaseEstimator):
         self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
+        self.encoder = encoder
+        self.decoder = decoder
+
+    # ------------------------------------------------------------- the hooks
+    def _build_net(self, module_kwargs, policy):
+        """The leaf's uninitialized skorch net, from the module's keyword
+        arguments (``module__*``) and :func:`skae._net.training_policy`'s."""
+        raise NotImplementedError
+
+    def _start_maps(self, start, module):
+        """Arguments of ``module.set_linear_start`` for the
+        :class:`~skae._linear_start.LinearStart` ``start``."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ checks
-    def _hidden_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
-        if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be positive integers; got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
-
-    def _architecture_kwargs(self, n_features):
-        """Validated ``architecture``, ``image_shape`` and ``conv_channels``."""
+    def _network_kwargs(self, n_features):
+        """Validated parameters of the built-in networks, as module arguments."""
+        kwargs = {"hidden_layer_sizes": _positive_ints(self.hidden_layer_sizes,
+                                                       "hidden_layer_sizes"),
+                  "activation": self.activation, "architecture": self.architecture}
         if self.architecture == "mlp":
-            return {"architecture": "mlp"}
+            return kwargs
         if self.image_shape is None:
             raise ValueError("architecture='conv' needs image_shape, e.g. (28, 28).")
         shape = tuple(self.image_shape)
@@ -259,12 +181,8 @@ class _AutoencoderCore(BaseEstimator):
         if int(np.prod(shape)) != n_features:
             raise ValueError(f"image_shape {shape} has {int(np.prod(shape))} values but X has "
                              f"{n_features} features per row.")
-        channels = tuple(self.conv_channels)
-        if not channels or not all(isinstance(c, Integral) and c >= 1 for c in channels):
-            raise ValueError("conv_channels must be a non-empty tuple of positive integers; "
-                             f"got {self.conv_channels!r}.")
-        return {"architecture": "conv", "image_shape": tuple(int(d) for d in shape),
-                "conv_channels": tuple(int(c) for c in channels)}
+        channels = _positive_ints(self.conv_channels, "conv_channels", allow_empty=False)
+        return {**kwargs, "image_shape": tuple(int(d) for d in shape), "channels": channels}
 
     def _validate_X(self, X, reset, whole=True):
         """X validated as float32/float64 (no copy when already one of them).
@@ -276,11 +194,12 @@ class _AutoencoderCore(BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset,
                           ensure_all_finite=whole)
         if whole:
-            self._check_values(X, finite_checked=True, loss=self.loss if reset else None)
+            self._check_values(X, finite_checked=True,
+                               loss=get_loss(self.loss) if reset else None)
         return X
 
     def _check_values(self, X, finite_checked=False, loss=None):
-        """Value checks: finite, representable in float32, in [0, 1] for BCE.
+        """Value checks: finite, representable in float32, in the loss's domain.
 
         ``loss`` defaults to the fitted model's: parameters set after ``fit``
         change nothing until the next ``fit``.
@@ -295,16 +214,7 @@ class _AutoencoderCore(BaseEstimator):
                 "X has values too large for float32, the precision the network "
                 "computes in; scale the data (e.g. StandardScaler)."
             )
-        get_loss(loss).check_domain(X)
-
-    def _start_maps(self, start):
-        """Arguments of the module's ``set_linear_start``: PCA's maps."""
-        return start.pca_maps(self.latent_dim)
-
-    def _net_kwargs(self, start):
-        """Keyword arguments of :func:`skae._net.make_net` for leaf specifics,
-        given the :class:`~skae._linear_start.LinearStart` of the data."""
-        return {}
+        loss.check_domain(X)
 
     # --------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -340,6 +250,24 @@ class _AutoencoderCore(BaseEstimator):
             self.__dict__.update(saved)
             raise
 
+    def _make_net(self, n_samples, n_features, seed, device):
+        """The uninitialized skorch net of this estimator's parameters, for
+        data of ``n_samples`` x ``n_features`` (also what :func:`skae.load`
+        rebuilds)."""
+        module_kwargs = {
+            "n_features": n_features, "latent_dim": self.latent_dim, "loss": self.loss,
+            "linear_path": get_loss(self.loss).trains_in_internal_space, "seed": seed,
+            "encoder": self.encoder, "decoder": self.decoder,
+            **self._network_kwargs(n_features),
+        }
+        policy = training_policy(
+            n_samples=n_samples, max_epochs=self.max_epochs, batch_size=self.batch_size,
+            lr=self.lr, lr_schedule=self.lr_schedule, weight_decay=self.weight_decay,
+            early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
+            patience=self.patience, device=device, seed=seed, verbose=int(self.verbose),
+            precision=self.precision)
+        return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
+
     def _fit(self, X):
         """Validate X, train the net and set the fitted attributes."""
         X = self._validate_X(X, reset=True)
@@ -350,48 +278,26 @@ class _AutoencoderCore(BaseEstimator):
                 "the code is no reduction and the network can learn to copy its input. Use a "
                 "smaller latent_dim, or noise > 0 for an overcomplete denoising autoencoder.",
                 UserWarning, stacklevel=4)
-        seed = _seed_from(self.random_state)
-        # MSE trains in a centred, scaled space from the PCA solution; BCE's
-        # targets must stay in [0, 1].
-        start = linear_start(X, self.latent_dim,
-                             linear=get_loss(self.loss).trains_in_internal_space, seed=seed)
-        config = dict(
-            n_samples=X.shape[0],
-            n_features=X.shape[1],
-            latent_dim=self.latent_dim,
-            hidden_layer_sizes=self._hidden_sizes(),
-            activation=self.activation,
-            loss=self.loss,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            lr=self.lr,
-            lr_schedule=self.lr_schedule,
-            weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping,
-            validation_fraction=self.validation_fraction,
-            patience=self.patience,
-            device=device,
-            precision=self.precision,
-            seed=seed,
-            verbose=int(self.verbose),
-            linear_path=start.linear_path,
-            **self._architecture_kwargs(X.shape[1]),
-            **self._net_kwargs(start),
-        )
-        net = make_net(self._kind, **config)
-        data = _as_float32_tensor(X).to(device)
+        seed = seed_from(self.random_state)
+        net = self._make_net(X.shape[0], X.shape[1], seed, device)
         net.initialize()
-        net.module_.set_linear_start(**self._start_maps(start))
-        with _torch_threads(_training_threads(net.module_, self.batch_size, device)):
+        module = net.module_
+        # MSE trains in a centred, scaled space from the PCA solution; BCE's
+        # targets stay in [0, 1].
+        start = linear_start(X, self.latent_dim, seed=seed,
+                             linear=module.reconstruction.trains_in_internal_space)
+        module.set_linear_start(**self._start_maps(start, module))
+        data = as_float32_tensor(X).to(device)
+        with torch_threads(training_threads(module, self.batch_size, device)):
             net.partial_fit(data)
         if net.stopped_by_user(self.max_epochs):
             # skorch ends training quietly on KeyboardInterrupt; the
             # estimator re-raises it and keeps its previous state.
             raise KeyboardInterrupt(f"{type(self).__name__}.fit was interrupted; the "
                                     "estimator is left as it was before the call.")
-
         history = net.history
-        self._net_config = config  # what skae.load needs to rebuild the net
+        # What skae.load needs to rebuild the net.
+        self._net_config = {"n_samples": X.shape[0], "seed": seed, "device": device}
         self.net_ = net
         self.device_ = device
         self.n_iter_ = len(history)
@@ -420,34 +326,13 @@ class _AutoencoderCore(BaseEstimator):
     def _map(self, fn, X, check=None):
         return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE, check)
 
-    def score_samples(self, X):
-        """Per-sample score (higher is better); see the leaf class for its unit.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
+    def _map_rows(self, fn, X):
+        """``fn(module, batch)`` over validated rows of X, checked batch by
+        batch; a string ``fn`` names a method of the fitted net."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False, whole=False)
-        return self._map(self.net_.score_batch, X, self._check_values)
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if hasattr(self, "net_"):
-            # skorch maps a net pickled on CUDA to the CPU where CUDA is missing.
-            self.device_ = str(self.net_.device)
-
-
-class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoencoderCore):
-    """Base class of the autoencoder transformers.
-
-    Warning: This class should not be used directly. Use derived classes instead.
-    """
+        fn = getattr(self.net_, fn) if isinstance(fn, str) else fn
+        return self._map(fn, X, self._check_values)
 
     def transform(self, X):
         """Encode X: its code in the latent space.
@@ -462,9 +347,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Autoe
         X_new : ndarray of shape (n_samples, latent_dim)
             Codes, in X's floating dtype.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False, whole=False)
-        return self._map(lambda module, batch: module.encode(batch), X, self._check_values)
+        return self._map_rows(lambda module, batch: module.encode(batch), X)
 
     def inverse_transform(self, X):
         """Decode codes back to the data space.
@@ -488,6 +371,37 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Autoe
             )
         return self._map(lambda module, batch: module.decode(batch), Z)
 
+    def score_samples(self, X):
+        """Per-sample score (higher is better); see the leaf class for its unit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        return self._map_rows("score_batch", X)
+
+    def feature_errors(self, X):
+        """Per-feature reconstruction errors: which features make a sample unusual.
+
+        Squared error (``loss="mse"``, in squared units of the data) or
+        binary cross-entropy (``loss="bce"``) of each feature's
+        reconstruction from the code (the posterior mean for a VAE).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features)
+        """
+        return self._map_rows("feature_errors", X)
+
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X (higher is better).
 
@@ -509,6 +423,12 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Autoe
     def _n_features_out(self):
         """Width of the code (raises AttributeError before fit)."""
         return self.net_.module__latent_dim
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "net_"):
+            # skorch maps a net pickled on CUDA to the CPU where CUDA is missing.
+            self.device_ = str(self.net_.device)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,28 +1,21 @@
 """Torch building blocks for skae's networks (this layer imports torch only)."""
 
 import functools
-import math
 
 import torch
 from torch import nn
-from torch.nn.utils import skip_init
 
 from ._loss import get_loss
+from ._networks import (
+    WEIGHTED_LAYERS,
+    builtin_networks,
+    init_layer,
+    last_layer,
+    layer,
+    user_network,
+)
 
-__all__ = ["ACTIVATIONS", "AutoencoderModule", "VAEModule"]
-
-#: Names accepted by the ``activation`` parameter, mapped to torch modules.
-ACTIVATIONS = {
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU,
-    "gelu": nn.GELU,
-    "selu": nn.SELU,
-    "silu": nn.SiLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-    "identity": nn.Identity,
-}
+__all__ = ["AutoencoderModule", "VAEModule"]
 
 #: Updates over which the VAE decoder's variance is a running mean, before
 #: it becomes an exponential moving average.
@@ -54,81 +47,8 @@ def _moment_matched_draws(n_draws, dim):
     return torch.cat([raw, -raw])
 
 
-def _layer(cls, *args, **kwargs):
-    """A float32 layer whose parameters are left for :func:`_init_layer`
-    (constructing it draws nothing from torch's global generator)."""
-    return skip_init(cls, *args, dtype=torch.float32, **kwargs)
-
-
-def _init_layer(layer, generator):
-    """torch's default initialization of a linear or convolutional layer
-    (Kaiming-uniform weights, uniform biases), drawn from ``generator``."""
-    nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-    if layer.bias is not None:
-        fan_in = layer.weight.shape[1] * math.prod(layer.weight.shape[2:])
-        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
-
-
-def _mlp(sizes, activation):
-    """Linear layers through ``sizes`` with ``activation`` after each one."""
-    layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
-        layers += [_layer(nn.Linear, n_in, n_out), ACTIVATIONS[activation]()]
-    return nn.Sequential(*layers)
-
-
-def _last_layer(network):
-    """The last layer of ``network`` that has weights."""
-    return [m for m in network.modules() if hasattr(m, "weight")][-1]
-
-
-class _Crop(nn.Module):
-    """Crop feature maps to ``(height, width)``."""
-
-    def __init__(self, height, width):
-        super().__init__()
-        self.height, self.width = height, width
-
-    def forward(self, x):
-        return x[..., : self.height, : self.width]
-
-
-def _image_shape(image_shape):
-    """``(channels, height, width)`` from ``(height, width)`` or itself."""
-    shape = tuple(int(d) for d in image_shape)
-    return (1, *shape) if len(shape) == 2 else shape
-
-
-def _conv_encoder(image_shape, channels, activation):
-    """Stride-2 3x3 convolutions over flat rows; returns the body and its
-    output shape ``(channels, height, width)``."""
-    c, h, w = _image_shape(image_shape)
-    layers = [nn.Unflatten(1, (c, h, w))]
-    for out in channels:
-        layers += [_layer(nn.Conv2d, c, out, 3, stride=2, padding=1),
-                   ACTIVATIONS[activation]()]
-        c, h, w = out, (h + 1) // 2, (w + 1) // 2
-    return nn.Sequential(*layers, nn.Flatten()), (c, h, w)
-
-
-def _conv_decoder(latent_dim, image_shape, channels, code_shape, activation):
-    """Mirror of :func:`_conv_encoder`: linear, then stride-2 transposed
-    convolutions, cropped to the image and flattened to rows."""
-    c_img, h, w = _image_shape(image_shape)
-    layers = [_layer(nn.Linear, latent_dim, math.prod(code_shape)), ACTIVATIONS[activation](),
-              nn.Unflatten(1, code_shape)]
-    widths = [*channels[::-1], c_img]
-    for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):
-        layers.append(_layer(nn.ConvTranspose2d, c_in, c_out, 3, stride=2, padding=1,
-                             output_padding=1))
-        if i < len(widths) - 2:
-            layers.append(ACTIVATIONS[activation]())
-    return nn.Sequential(*layers, _Crop(h, w), nn.Flatten())
-
-
 class AutoencoderModule(nn.Module):
-    """Fully connected autoencoder: an MLP encoder and a mirrored decoder.
+    """Autoencoder: an encoder body and code head, and a decoder.
 
     Parameters
     ----------
@@ -160,6 +80,14 @@ class AutoencoderModule(nn.Module):
     seed : int
         Seed of the initial weights, drawn from a generator of the module's
         own: torch's global random state is neither used nor changed.
+    encoder, decoder : callable, optional
+        Users' networks, ``factory(n_features, latent_dim) -> nn.Module``,
+        in place of the built-in ones (:func:`skae._networks.user_network`).
+        An autoencoder's encoder outputs the code (``latent_dim`` values per
+        row); a VAE's encoder outputs any width, on which the module adds the
+        mean and log-variance heads. The decoder maps codes to
+        ``n_features`` values (before the loss's link). There is no linear
+        path with a user's network.
 
     The network works in an internal space, ``(x - center) / scale`` with
     ``center`` and ``scale`` set by :meth:`set_linear_start` (the identity
@@ -171,22 +99,26 @@ class AutoencoderModule(nn.Module):
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
                  loss="mse", architecture="mlp", image_shape=None, channels=(32, 64),
-                 linear_path=False, seed=0):
+                 linear_path=False, seed=0, encoder=None, decoder=None):
         super().__init__()
         self.reconstruction = get_loss(loss)
-        if architecture == "conv":
-            self.encoder_body, code_shape = _conv_encoder(image_shape, channels, activation)
-            self.decoder = _conv_decoder(latent_dim, image_shape, channels, code_shape,
-                                         activation)
-            width = math.prod(code_shape)
-        else:
-            hidden = list(hidden_layer_sizes)
-            self.encoder_body = _mlp([n_features, *hidden], activation)
-            self.decoder = nn.Sequential(
-                _mlp([latent_dim, *hidden[::-1]], activation),
-                _layer(nn.Linear, ([latent_dim, *hidden[::-1]])[-1], n_features),
-            )
-            width = hidden[-1] if hidden else n_features
+        seed = int(seed)
+        self.encoder_body, width, self.decoder = builtin_networks(
+            n_features, latent_dim, hidden_layer_sizes, activation, architecture,
+            image_shape, channels)
+        # Users' networks replace the built-in ones; skae never re-initializes them.
+        self._user_parts = frozenset(
+            name for name, factory in (("encoder_body", encoder), ("decoder", decoder))
+            if factory is not None)
+        if encoder is not None:
+            self.encoder_body, width = user_network(encoder, "encoder", n_features,
+                                                    latent_dim, n_features, seed)
+        if decoder is not None:
+            self.decoder, out = user_network(decoder, "decoder", n_features, latent_dim,
+                                             latent_dim, seed + 1)
+            if out != n_features:
+                raise ValueError(f"decoder {type(self.decoder).__name__} must output "
+                                 f"n_features_in={n_features} values per row; it outputs {out}.")
         self._init_code_head(width, latent_dim)
         # The internal space: x_internal = (x - center) / scale. Set by
         # set_linear_start; the identity until then.
@@ -194,31 +126,42 @@ class AutoencoderModule(nn.Module):
         self.register_buffer("scale", torch.ones((), dtype=torch.float32))
         # Codes are reported as internal codes times code_scale.
         self.register_buffer("code_scale", torch.ones((), dtype=torch.float32))
-        self.linear_path = bool(linear_path)
+        # A linear path needs nonlinear parts whose last layers skae can zero.
+        self.linear_path = bool(linear_path) and not self._user_parts
         if self.linear_path:
             # code = linear_encoder(x_internal) + code(encoder_body(x_internal)),
             # reconstruction = linear_decoder(code) + decoder(code): linear maps
             # plus nonlinear corrections whose last layers start at zero.
-            self.linear_encoder = _layer(nn.Linear, n_features, latent_dim, bias=False)
-            self.linear_decoder = _layer(nn.Linear, latent_dim, n_features, bias=False)
-        self.reset_parameters(torch.Generator().manual_seed(int(seed)))
+            self.linear_encoder = layer(nn.Linear, n_features, latent_dim, bias=False)
+            self.linear_decoder = layer(nn.Linear, latent_dim, n_features, bias=False)
+        self.reset_parameters(torch.Generator().manual_seed(seed))
 
     @torch.no_grad()
     def reset_parameters(self, generator):
-        """Initialize every layer from ``generator`` (torch's default scheme),
-        then zero the linear path and the corrections' last layers."""
-        for layer in self.modules():
-            if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-                _init_layer(layer, generator)
+        """Initialize skae's own layers from ``generator`` (torch's default
+        scheme), then zero the linear path and the corrections' last layers.
+        Users' networks keep the initialization they were built with."""
+        for name, child in self.named_children():
+            if name not in self._user_parts:
+                for part in child.modules():
+                    if isinstance(part, WEIGHTED_LAYERS):
+                        init_layer(part, generator)
         if self.linear_path:
-            for layer in (self.linear_encoder, self.linear_decoder, self.code,
-                          _last_layer(self.decoder)):
-                nn.init.zeros_(layer.weight)
-                if layer.bias is not None:
-                    nn.init.zeros_(layer.bias)
+            for part in (self.linear_encoder, self.linear_decoder, self.code,
+                         last_layer(self.decoder)):
+                nn.init.zeros_(part.weight)
+                if part.bias is not None:
+                    nn.init.zeros_(part.bias)
 
     def _init_code_head(self, width, latent_dim):
-        self.code = _layer(nn.Linear, width, latent_dim)
+        if "encoder_body" in self._user_parts:
+            if width != latent_dim:
+                raise ValueError(f"encoder {type(self.encoder_body).__name__} must output "
+                                 f"latent_dim={latent_dim} values per row (the code); it "
+                                 f"outputs {width}.")
+            self.code = nn.Identity()
+        else:
+            self.code = layer(nn.Linear, width, latent_dim)
 
     @torch.no_grad()
     def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None,
@@ -301,35 +244,34 @@ class VAEModule(AutoencoderModule):
     Parameters
     ----------
     n_features, latent_dim, hidden_layer_sizes, activation, loss, architecture, \
-image_shape, channels, linear_path
+image_shape, channels, linear_path, seed, encoder, decoder
         As for :class:`AutoencoderModule`; the linear path gives the
         posterior mean.
-    min_variance : float
-        Floor of the Gaussian decoder's variance.
     n_score_draws : int or None
         Number of fixed posterior draws of :meth:`elbo_per_sample`; None takes
         ``2 * clip(latent_dim, 8, 32)``.
     """
 
-    def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
-                 loss="mse", architecture="mlp", image_shape=None, channels=(32, 64),
-                 linear_path=False, seed=0, min_variance=1e-3, n_score_draws=None):
-        super().__init__(n_features, latent_dim, hidden_layer_sizes, activation, loss,
-                         architecture, image_shape, channels, linear_path, seed)
+    def __init__(self, n_features, latent_dim, *args, n_score_draws=None, **kwargs):
+        super().__init__(n_features, latent_dim, *args, **kwargs)
         self.n_score_draws = n_score_draws
-        self.min_variance = float(min_variance)
         self.register_buffer("running_variance", torch.ones((), dtype=torch.float32))
         self.register_buffer("variance_updates", torch.zeros((), dtype=torch.long))
+        # Floor of the decoder variance, set by set_linear_start.
+        self.register_buffer("min_variance", torch.zeros((), dtype=torch.float32))
 
     def _init_code_head(self, width, latent_dim):
-        self.code = _layer(nn.Linear, width, 2 * latent_dim)
+        # The mean and log-variance heads, on any encoder's output.
+        self.code = layer(nn.Linear, width, 2 * latent_dim)
 
     @torch.no_grad()
     def set_linear_start(self, center, scale, encoder_weight=None, decoder_weight=None,
-                         code_scale=1.0, logvar=None, noise_variance=None):
+                         code_scale=1.0, logvar=None, noise_variance=None, min_variance=0.0):
         """As :meth:`AutoencoderModule.set_linear_start`, plus the starting
-        posterior log-variance (the bias of its head) and decoder variance."""
+        posterior log-variance (the bias of its head), the decoder variance
+        and its floor."""
         super().set_linear_start(center, scale, encoder_weight, decoder_weight, code_scale)
+        self.min_variance.fill_(float(min_variance))
         latent_dim = self.code.out_features // 2
         if logvar is not None:
             self.code.bias[latent_dim:] = torch.as_tensor(logvar)

@@ -1,33 +1,40 @@
-"""AutoencoderOutlierDetector: anomaly detection by reconstruction."""
+"""AutoencoderOutlierDetector: anomaly detection by reconstruction, around
+any skae transformer."""
 
 from numbers import Real
 
 import numpy as np
-from sklearn.base import OutlierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _AutoencoderCore, corruption_net_kwargs, vae_net_kwargs
+from ._autoencoder import AutoencoderTransformer
 
 
-class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderCore):
-    """Outlier detection with an autoencoder or a VAE.
+class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Outlier detection with an autoencoder, a VAE or any skae transformer.
 
-    The network learns to reconstruct the training data. Samples it
-    reconstructs badly are unlike that data: :meth:`score_samples` is minus
-    the reconstruction error (``model="ae"``) or the ELBO (``model="vae"``),
+    The wrapped estimator learns to reconstruct the training data. Samples it
+    reconstructs badly are unlike that data: :meth:`score_samples` is the
+    estimator's own ``score_samples``, minus the reconstruction error for an
+    :class:`AutoencoderTransformer`, the ELBO for a :class:`VAETransformer`,
     higher for more normal samples, and ``offset_`` is the threshold below
     which :meth:`predict` calls a sample an outlier. The API follows
     scikit-learn's outlier detectors (:class:`~sklearn.ensemble.IsolationForest`,
-    :class:`~sklearn.neighbors.LocalOutlierFactor` with ``novelty=True``).
-    On raw, unscaled data the network starts from PCA (or probabilistic PCA)
-    as the transformers do, so its scores rank outliers at least about as
-    well as PCA's reconstruction error; errors are in the data's own units.
+    :class:`~sklearn.neighbors.LocalOutlierFactor` with ``novelty=True``), and
+    the estimator is wrapped as :class:`~sklearn.feature_selection.SelectFromModel`
+    wraps one: cloned in ``fit``, its parameters reachable as
+    ``estimator__<name>`` (e.g. ``GridSearchCV`` over ``estimator__latent_dim``).
+    On raw, unscaled data the built-in networks start from PCA (or
+    probabilistic PCA), so the scores rank outliers at least about as well as
+    PCA's reconstruction error; errors are in the data's own units.
 
     Parameters
     ----------
-    model : {"ae", "vae"}, default="ae"
-        The network: an autoencoder, or a variational autoencoder.
+    estimator : estimator object, default=None
+        An unfitted skae transformer (or any estimator with ``fit`` and
+        ``score_samples``, higher for more normal samples), cloned in
+        :meth:`fit`. None takes ``AutoencoderTransformer(latent_dim=8)``.
 
     contamination : "auto" or float, default="auto"
         Expected proportion of outliers in the training data, in (0, 0.5]:
@@ -35,44 +42,36 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderCore):
         places it at Tukey's fence of the training scores, the first
         quartile minus 1.5 interquartile ranges.
 
-    latent_dim, hidden_layer_sizes, architecture, image_shape, conv_channels, \
-activation, loss, max_epochs, batch_size, lr, lr_schedule, weight_decay, \
-early_stopping, validation_fraction, patience, device, precision, \
-random_state, verbose
-        As for :class:`AutoencoderTransformer`; ``latent_dim`` defaults to 8.
-
-    noise : float, default=0.0
-        Strength of the input corruption while training (``model="ae"``).
-
-    corruption : {"gaussian", "masking"}, default="gaussian"
-        Kind of input corruption, as for :class:`AutoencoderTransformer`.
-
-    beta : float, default=1.0
-        Weight of the KL term while training (``model="vae"``).
-
     Attributes
     ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+
     offset_ : float
         Threshold on :meth:`score_samples`: ``decision_function`` is
         ``score_samples - offset_``, negative for outliers.
 
-    net_, device_, n_iter_, loss_curve_, validation_loss_curve_, \
-n_features_in_, feature_names_in_
-        As for :class:`AutoencoderTransformer`.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
 
     See Also
     --------
     sklearn.ensemble.IsolationForest : Tree-based outlier detection.
-    AutoencoderTransformer : The autoencoder on its own.
+    AutoencoderTransformer : The default estimator.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import load_digits
-    >>> from skae import AutoencoderOutlierDetector
+    >>> from skae import AutoencoderOutlierDetector, AutoencoderTransformer
     >>> X = load_digits().data / 16
-    >>> detector = AutoencoderOutlierDetector(contamination=0.05, max_epochs=20,
-    ...                                       random_state=0).fit(X)
+    >>> detector = AutoencoderOutlierDetector(
+    ...     AutoencoderTransformer(latent_dim=8, max_epochs=20, random_state=0),
+    ...     contamination=0.05).fit(X)
     >>> noise = np.random.default_rng(0).random((5, 64))
     >>> detector.predict(noise)
     array([-1, -1, -1, -1, -1])
@@ -81,86 +80,24 @@ n_features_in_, feature_names_in_
     """
 
     _parameter_constraints: dict = {
-        **_AutoencoderCore._parameter_constraints,
-        "model": [StrOptions({"ae", "vae"})],
+        "estimator": [HasMethods(["fit", "score_samples"]), None],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "corruption": [StrOptions({"gaussian", "masking"})],
-        "beta": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(
-        self,
-        model="ae",
-        *,
-        contamination="auto",
-        latent_dim=8,
-        hidden_layer_sizes=(256, 128),
-        architecture="mlp",
-        image_shape=None,
-        conv_channels=(32, 64),
-        activation="relu",
-        loss="mse",
-        max_epochs=200,
-        batch_size=64,
-        lr=1e-3,
-        lr_schedule="constant",
-        weight_decay=1e-4,
-        early_stopping=True,
-        validation_fraction=0.1,
-        patience=10,
-        device="cpu",
-        precision="32",
-        random_state=None,
-        verbose=0,
-        noise=0.0,
-        corruption="gaussian",
-        beta=1.0,
-    ):
-        super().__init__(
-            latent_dim,
-            hidden_layer_sizes=hidden_layer_sizes,
-            architecture=architecture,
-            image_shape=image_shape,
-            conv_channels=conv_channels,
-            activation=activation,
-            loss=loss,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            lr_schedule=lr_schedule,
-            weight_decay=weight_decay,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            device=device,
-            precision=precision,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.model = model
+    def __init__(self, estimator=None, *, contamination="auto"):
+        self.estimator = estimator
         self.contamination = contamination
-        self.noise = noise
-        self.corruption = corruption
-        self.beta = beta
 
-    @property
-    def _kind(self):
-        return self.model
+    def _new_estimator(self):
+        """An unfitted clone of ``estimator`` (or the default one)."""
+        if self.estimator is None:
+            return AutoencoderTransformer(latent_dim=8)
+        return clone(self.estimator)
 
-    def _start_maps(self, start):
-        if self.model == "vae":
-            return start.ppca_maps(self.latent_dim)
-        return start.pca_maps(self.latent_dim)
-
-    def _net_kwargs(self, start):
-        if self.model == "vae":
-            return vae_net_kwargs(start, self.beta)
-        return corruption_net_kwargs(self.noise, self.corruption)
-
-    @_fit_context(prefer_skip_nested_validation=True)
+    # The wrapped estimator validates its own parameters.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
-        """Train the network on X and set the threshold ``offset_``.
+        """Fit a clone of the estimator on X and set the threshold ``offset_``.
 
         Parameters
         ----------
@@ -175,22 +112,29 @@ n_features_in_, feature_names_in_
         self : object
             Fitted estimator.
         """
-        return super().fit(X)
-
-    def _fit(self, X):
-        super()._fit(X)
-        scores = self.score_samples(X)
+        estimator = self._new_estimator().fit(X)
+        scores = estimator.score_samples(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
-            self.offset_ = float(q1 - 1.5 * (q3 - q1))
+            offset = q1 - 1.5 * (q3 - q1)
         else:
-            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+            offset = np.percentile(scores, 100.0 * self.contamination)
+        # Set only now: a failed or interrupted re-fit leaves the previous model whole.
+        self.__dict__.pop("feature_names_in_", None)
+        self.estimator_ = estimator
+        self.offset_ = float(offset)
+        self.n_features_in_ = estimator.n_features_in_
+        if hasattr(estimator, "feature_names_in_"):
+            self.feature_names_in_ = estimator.feature_names_in_
+        return self
 
     def score_samples(self, X):
-        """Normality of each sample: higher is more normal.
+        """Normality of each sample: the estimator's ``score_samples``,
+        higher for more normal samples.
 
-        Minus the mean reconstruction error over features (``model="ae"``),
-        or the ELBO in nats (``model="vae"``).
+        Minus the mean reconstruction error over features for an
+        :class:`AutoencoderTransformer`, the ELBO in nats for a
+        :class:`VAETransformer`.
 
         Parameters
         ----------
@@ -200,7 +144,8 @@ n_features_in_, feature_names_in_
         -------
         scores : ndarray of shape (n_samples,)
         """
-        return super().score_samples(X)
+        check_is_fitted(self)
+        return self.estimator_.score_samples(X)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
@@ -213,7 +158,6 @@ n_features_in_, feature_names_in_
         -------
         decision : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
@@ -232,10 +176,8 @@ n_features_in_, feature_names_in_
     def feature_errors(self, X):
         """Per-feature reconstruction errors: which features make a sample anomalous.
 
-        Squared error (``loss="mse"``) or binary cross-entropy (``loss="bce"``)
-        of each feature's reconstruction from the code (the posterior mean for
-        a VAE). Averaged over features, they give the autoencoder's
-        :meth:`score_samples` with the sign flipped.
+        The estimator's ``feature_errors`` (see
+        :meth:`AutoencoderTransformer.feature_errors`).
 
         Parameters
         ----------
@@ -246,5 +188,12 @@ n_features_in_, feature_names_in_
         errors : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False, whole=False)
-        return self._map(self.net_.feature_errors, X, self._check_values)
+        return self.estimator_.feature_errors(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        estimator = self._new_estimator()
+        inner = estimator.__sklearn_tags__()
+        tags.input_tags = inner.input_tags
+        tags.non_deterministic = inner.non_deterministic
+        return tags

@@ -12,23 +12,24 @@ import zipfile
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
 from . import __version__
 from ._autoencoder import AutoencoderTransformer
-from ._net import make_net
 from ._outlier import AutoencoderOutlierDetector
 from ._vae import VAETransformer
 
 __all__ = ["load", "save"]
 
 _FORMAT = "skae"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 _ESTIMATORS = {cls.__name__: cls for cls in (
     AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector)}
 # Fitted attributes beyond the net and the curves, by estimator.
 _SCALARS = ("n_features_in_", "n_iter_", "device_", "offset_")
+_NETWORKS = ("encoder", "decoder")
 
 
 def _plain(value):
@@ -49,12 +50,13 @@ def save(estimator, path):
     JSON text and the network's weights as tensors, in PyTorch's zip
     format. :func:`load` never runs code from it. The optimizer's state is
     not saved: a loaded model predicts exactly as the saved one, and a new
-    ``fit`` trains from scratch.
+    ``fit`` trains from scratch. Your own ``encoder``/``decoder`` networks
+    are recorded by name only; pass the same ones to :func:`load`.
 
     Parameters
     ----------
     estimator : AutoencoderTransformer, VAETransformer or AutoencoderOutlierDetector
-        A fitted estimator.
+        A fitted estimator (a detector around one of the transformers).
     path : str or path-like
         File to write (conventionally ``*.skae``).
 
@@ -70,35 +72,51 @@ def save(estimator, path):
     >>> bool((skae.load(path).transform(X) == ae.transform(X)).all())
     True
     """
+    document = {"format": _FORMAT, "format_version": _FORMAT_VERSION,
+                "skae_version": __version__, **_document(estimator)}
+    torch.save(document, path)
+
+
+def _callable_name(factory):
+    return f"{getattr(factory, '__module__', '?')}:{getattr(factory, '__qualname__', factory)}"
+
+
+def _document(estimator):
+    """Plain data and tensors describing a fitted ``estimator``."""
     name = type(estimator).__name__
     if _ESTIMATORS.get(name) is not type(estimator):
         raise TypeError(f"skae.save saves skae's estimators ({', '.join(_ESTIMATORS)}); "
                         f"got {name}. Use joblib or pickle for other objects.")
     check_is_fitted(estimator)
-    params = estimator.get_params(deep=False)
-    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
-        params["random_state"] = None  # a RandomState instance is not plain data
     fitted = {key: getattr(estimator, key) for key in _SCALARS if hasattr(estimator, key)}
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = estimator.feature_names_in_.tolist()
+    if isinstance(estimator, AutoencoderOutlierDetector):
+        params = {"contamination": estimator.contamination}
+        return {"estimator": name, "params": json.dumps(params),
+                "fitted": json.dumps(_plain_dict(fitted)),
+                "default_estimator": estimator.estimator is None,
+                "inner": _document(estimator.estimator_)}
+    params = estimator.get_params(deep=False)
+    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+        params["random_state"] = None  # a RandomState instance is not plain data
+    networks = {key: _callable_name(params.pop(key)) for key in _NETWORKS
+                if params[key] is not None}
     curves = {key: torch.as_tensor(getattr(estimator, key))
               for key in ("loss_curve_", "validation_loss_curve_")
               if getattr(estimator, key) is not None}
     net = estimator.net_
     state = {key: tensor.detach().cpu() for key, tensor in net.module_.state_dict().items()}
-    document = {
-        "format": _FORMAT,
-        "format_version": _FORMAT_VERSION,
-        "skae_version": __version__,
+    return {
         "estimator": name,
         "params": json.dumps(_plain_dict(params)),
+        "networks": json.dumps(networks),
         "fitted": json.dumps(_plain_dict(fitted)),
         "net_config": json.dumps(_plain_dict(estimator._net_config)),
         "history": json.dumps(list(net.history)),
         "curves": curves,
         "weights": state,
     }
-    torch.save(document, path)
 
 
 def _plain_dict(mapping):
@@ -131,13 +149,17 @@ def _read(path):
     return document
 
 
-def load(path):
+def load(path, *, encoder=None, decoder=None):
     """Load an estimator saved by :func:`save`, running no code from the file.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`save`.
+    encoder, decoder : callable, default=None
+        The ``encoder``/``decoder`` the model was fitted with, when they were
+        your own networks: the file records only their names, and skae never
+        imports code that a file names.
 
     Returns
     -------
@@ -149,34 +171,65 @@ def load(path):
     ------
     ValueError
         If the file is not a skae model file, holds anything besides tensors
-        and plain data, was altered, or comes from another skae version.
+        and plain data, was altered, comes from another skae version, or
+        needs an ``encoder``/``decoder`` that was not given.
     """
     document = _read(path)
+    return _rebuild(document, path, {"encoder": encoder, "decoder": decoder})
+
+
+def _rebuild(document, path, networks):
+    """The fitted estimator that ``document`` describes."""
     try:
         cls = _ESTIMATORS[document["estimator"]]
         params = json.loads(document["params"])  # sequences come back as tuples
-        estimator = cls(**{k: tuple(v) if isinstance(v, list) else v
-                           for k, v in params.items()})
-        estimator._validate_params()
-        config = json.loads(document["net_config"])
-        if config["device"] != "cpu" and not torch.cuda.is_available():
-            config["device"] = "cpu"
-        net = make_net(estimator._kind, **config)
-        net.initialize()
-        net.module_.load_state_dict(document["weights"], strict=True)
-        net.history = History(json.loads(document["history"]))
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         fitted = json.loads(document["fitted"])
+        if cls is AutoencoderOutlierDetector:
+            inner = _rebuild(document["inner"], path, networks)
+            estimator = cls(None if document["default_estimator"] else clone(inner), **params)
+            estimator.estimator_ = inner
+        else:
+            needed = json.loads(document["networks"])
+            missing = [key for key in needed if networks[key] is None]
+            if missing:
+                raise _Missing(", ".join(f"{key}={needed[key]}" for key in missing))
+            params.update({key: networks[key] for key in needed})
+            estimator = cls(**params)
+            _restore_net(estimator, document, fitted)
+        estimator._validate_params()
+    except _Missing as exc:
+        raise ValueError(f"{path} holds a model fitted with your own network(s) {exc}: pass "
+                         "them to skae.load (e.g. skae.load(path, encoder=MyEncoder)); skae "
+                         "never imports code that a file names.") from None
     except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
         raise _refuse(path, f"its content does not describe a skae model ({exc})") from None
     if "feature_names_in_" in fitted:
         fitted["feature_names_in_"] = np.asarray(fitted["feature_names_in_"], dtype=object)
-    fitted["device_"] = config["device"]
     for key, value in fitted.items():
         setattr(estimator, key, value)
+    if hasattr(estimator, "net_"):
+        estimator.device_ = str(estimator.net_.device)
+    return estimator
+
+
+class _Missing(Exception):
+    """A user network that the file needs and the caller did not give."""
+
+
+def _restore_net(estimator, document, fitted):
+    """Rebuild ``estimator.net_`` and its curves from ``document``."""
+    config = json.loads(document["net_config"])
+    if config["device"] != "cpu" and not torch.cuda.is_available():
+        config["device"] = "cpu"
+    net = estimator._make_net(config["n_samples"], fitted["n_features_in_"], config["seed"],
+                              config["device"])
+    net.initialize()
+    net.module_.load_state_dict(document["weights"], strict=True)
+    net.history = History(json.loads(document["history"]))
     curves = document["curves"]
     estimator.loss_curve_ = curves["loss_curve_"].numpy()
     estimator.validation_loss_curve_ = (curves["validation_loss_curve_"].numpy()
                                         if "validation_loss_curve_" in curves else None)
     estimator._net_config = config
     estimator.net_ = net
-    return estimator

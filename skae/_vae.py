@@ -6,9 +6,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder, vae_net_kwargs
+from ._base import _BaseAutoencoder, extend_init
+from ._docstrings import fill_docstring
+from ._linear_start import MIN_VARIANCE
+from ._modules import VAEModule
+from ._net import VAENet
 
 
+@fill_docstring
 class VAETransformer(_BaseAutoencoder):
     """Variational autoencoder (VAE) as a transformer and generative model.
 
@@ -16,8 +21,8 @@ class VAETransformer(_BaseAutoencoder):
     ``latent_dim``-dimensional code with a standard normal prior; the decoder
     is Bernoulli (``loss="bce"``) or Gaussian with a learned variance
     (``loss="mse"``; one variance shared by all features, set to its optimum,
-    the mean squared residual, while training). Training maximizes the evidence lower bound
-    (ELBO), with weight ``beta`` on its KL term.
+    the mean squared residual, while training). Training maximizes the
+    evidence lower bound (ELBO), with weight ``beta`` on its KL term.
 
     :meth:`transform` returns the posterior mean (deterministic),
     :meth:`inverse_transform` the decoder's mean, :meth:`sample` decodes draws
@@ -30,112 +35,26 @@ class VAETransformer(_BaseAutoencoder):
     corrections that start at zero. Validation-based early stopping keeps the
     best epoch, the untrained start included.
 
+    ``encoder=`` and ``decoder=`` take your own torch networks in place of
+    the built-in ones; skae adds the mean and log-variance heads (linear
+    layers) on your encoder's output, of any ``width``.
+
     Parameters
     ----------
-    latent_dim : int, default=2
-        Size of the code (the number of output features of :meth:`transform`).
-
-    hidden_layer_sizes : int or tuple of int, default=(256, 128)
-        Widths of the encoder's hidden layers, input side first. The decoder
-        mirrors them.
-
-    architecture : {"mlp", "conv"}, default="mlp"
-        ``"mlp"``: fully connected layers (``hidden_layer_sizes``). ``"conv"``:
-        a convolutional encoder (stride-2 3x3 convolutions with
-        ``conv_channels`` channels, then a linear code) and its mirror as
-        decoder, for rows that are flattened images of ``image_shape``.
-
-    image_shape : tuple of int, default=None
-        ``(height, width)`` or ``(channels, height, width)`` of one row, whose
-        product must be the number of features. Required by ``"conv"``.
-
-    conv_channels : tuple of int, default=(32, 64)
-        Channels of the convolutional encoder's layers (``"conv"`` only).
-
-    activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "silu", "tanh", \
-"sigmoid", "identity"}, default="relu"
-        Nonlinearity after each hidden layer.
-
+    {network}
     loss : {"mse", "bce"}, default="mse"
         Decoder likelihood. ``"mse"``: Gaussian with a learned variance, for
         real-valued data. ``"bce"``: Bernoulli (binary
         cross-entropy), for data in [0, 1].
 
-    max_epochs : int, default=200
-        Maximum number of passes over the training data.
-
-    batch_size : int, default=64
-        Mini-batch size of the Adam(W) optimizer.
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    lr_schedule : {"constant", "cosine"}, default="constant"
-        ``"cosine"`` decays the learning rate from ``lr`` to 0 along a cosine
-        over ``max_epochs``, stepping after every batch: slower at first,
-        lower final error for long trainings.
-
-    weight_decay : float, default=1e-4
-        Decoupled weight decay (AdamW).
-
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training data and stop when the
-        validation loss (negative ELBO) has not improved for ``patience``
-        epochs, keeping the best weights.
-
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
-
-    patience : int, default=10
-        Epochs without improvement of the validation loss before stopping.
-
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA if available).
-
-    precision : {"32", "bf16"}, default="32"
-        Precision of the training forward pass: float32, or bfloat16 autocast
-        (weights, gradients and the loss stay float32). On this project's CPU
-        (AVX512-BF16) ``"bf16"`` took 0.75x the time for an MNIST-sized network
-        but 1.4x for a small one (``benchmarks/bench_overhead.py``). Inference
-        always runs in the input's precision.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialization, the validation split, batch order and
-        posterior sampling during training. Global numpy and torch random
-        states are left untouched.
-
-    verbose : int, default=0
-        0 prints nothing; 1 or more prints a table of per-epoch losses.
-
+    {training}
     beta : float, default=1.0
         Weight of the KL term in the training loss (a beta-VAE when != 1).
         :meth:`score_samples` always reports the true ELBO (beta = 1).
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net; ``net_.module_`` is the torch module and
-        ``net_.history`` the training history.
-
-    device_ : str
-        Device the model was trained on.
-
-    n_iter_ : int
-        Number of epochs run.
-
-    loss_curve_ : ndarray of shape (n_epochs,)
-        Training loss (negative beta-ELBO per sample) of each epoch.
-
-    validation_loss_curve_ : ndarray of shape (n_epochs,) or None
-        Validation loss of each epoch, when early stopping held data out.
-
-    n_features_in_ : int
-        Number of features seen during ``fit``.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during ``fit``. Defined only when `X`
-        has feature names that are all strings.
-
+    {attributes}
     See Also
     --------
     AutoencoderTransformer : Deterministic autoencoder.
@@ -155,65 +74,24 @@ class VAETransformer(_BaseAutoencoder):
     True
     """
 
-    _kind = "vae"
-
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(
-        self,
-        latent_dim=2,
-        *,
-        hidden_layer_sizes=(256, 128),
-        architecture="mlp",
-        image_shape=None,
-        conv_channels=(32, 64),
-        activation="relu",
-        loss="mse",
-        max_epochs=200,
-        batch_size=64,
-        lr=1e-3,
-        lr_schedule="constant",
-        weight_decay=1e-4,
-        early_stopping=True,
-        validation_fraction=0.1,
-        patience=10,
-        device="cpu",
-        precision="32",
-        random_state=None,
-        verbose=0,
-        beta=1.0,
-    ):
-        super().__init__(
-            latent_dim,
-            hidden_layer_sizes=hidden_layer_sizes,
-            architecture=architecture,
-            image_shape=image_shape,
-            conv_channels=conv_channels,
-            activation=activation,
-            loss=loss,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            lr_schedule=lr_schedule,
-            weight_decay=weight_decay,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            device=device,
-            precision=precision,
-            random_state=random_state,
-            verbose=verbose,
-        )
-        self.beta = beta
+    __init__ = extend_init(_BaseAutoencoder.__init__, beta=1.0)
 
-    def _start_maps(self, start):
-        return start.ppca_maps(self.latent_dim)
+    def _build_net(self, module_kwargs, policy):
+        return VAENet(VAEModule, **module_kwargs, beta=self.beta, **policy)
 
-    def _net_kwargs(self, start):
-        return vae_net_kwargs(start, self.beta)
+    def _start_maps(self, start, module):
+        # Probabilistic PCA; the decoder variance has a floor relative to the
+        # data's variance, so that a perfect reconstruction cannot drive the
+        # likelihood to infinity.
+        floor = {"min_variance": MIN_VARIANCE * max(start.internal_variance, 1e-12)}
+        if not module.linear_path:
+            return {"center": start.center, "scale": start.scale, **floor}
+        return {**start.ppca_maps(self.latent_dim), **floor}
 
     def score_samples(self, X):
         """Per-sample evidence lower bound (ELBO), in nats.

@@ -404,7 +404,7 @@ def test_unsupervised_gridsearch_on_vae_score(digits_split):
 
 
 def test_memmap_transform_streams_and_releases_pages(tmp_path, small_X):
-    from skae._net import _memmap_pages
+    from skae._batches import _memmap_pages
 
     path = tmp_path / "X.npy"
     np.save(path, np.tile(small_X, (20, 1)))

@@ -27,8 +27,8 @@ def test_conv_transformers(Est, small_X):
 
 
 def test_conv_detector_and_channel_image_shape(small_X):
-    det = AutoencoderOutlierDetector(max_epochs=5, contamination=0.1,
-                                     **{**CONV, "image_shape": (1, 8, 8)}).fit(small_X)
+    conv = AutoencoderTransformer(8, **{**CONV, "max_epochs": 5, "image_shape": (1, 8, 8)})
+    det = AutoencoderOutlierDetector(conv, contamination=0.1).fit(small_X)
     assert np.mean(det.predict(small_X) == -1) == pytest.approx(0.1, abs=0.01)
 
 

@@ -15,8 +15,8 @@ _SMALL = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=16)
         AutoencoderTransformer(**_SMALL, noise=0.1, early_stopping=False),
         VAETransformer(**_SMALL),
         VAETransformer(**_SMALL, loss="mse", beta=0.5, early_stopping=False),
-        AutoencoderOutlierDetector(**_SMALL),
-        AutoencoderOutlierDetector(model="vae", contamination=0.1, **_SMALL),
+        AutoencoderOutlierDetector(AutoencoderTransformer(8, **_SMALL)),
+        AutoencoderOutlierDetector(VAETransformer(**_SMALL), contamination=0.1),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

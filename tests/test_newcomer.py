@@ -56,11 +56,12 @@ def test_verbose_on_a_terminal_shows_a_progress_bar():
     assert "train_loss    valid_loss" not in text  # not the table as well
 
 
-@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer,
-                                 AutoencoderOutlierDetector])
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
 def test_latent_dim_not_smaller_than_features_warns(Est, small_X):
     with pytest.warns(UserWarning, match="latent_dim=64 is not smaller than the 64 features"):
         Est(latent_dim=64, **FAST).fit(small_X)
+    with pytest.warns(UserWarning, match="latent_dim=64 is not smaller"):
+        AutoencoderOutlierDetector(Est(latent_dim=64, **FAST)).fit(small_X)
 
 
 def test_overcomplete_denoising_autoencoder_does_not_warn(small_X):
@@ -75,9 +76,9 @@ def test_overcomplete_denoising_autoencoder_does_not_warn(small_X):
 def test_threads_are_chosen_per_fit_and_restored(small_X, monkeypatch):
     import torch
 
-    from skae._base import _training_threads
     from skae._modules import AutoencoderModule
     from skae._net import AutoencoderNet
+    from skae._runtime import training_threads
 
     seen, original = [], AutoencoderNet.run_single_epoch
 
@@ -91,9 +92,9 @@ def test_threads_are_chosen_per_fit_and_restored(small_X, monkeypatch):
     try:
         small = AutoencoderModule(64, 2, (256, 128))
         large = AutoencoderModule(784, 30, (1000, 500, 250))
-        assert _training_threads(small, 64, "cpu") == 1
-        assert _training_threads(large, 128, "cpu") == 2
-        assert _training_threads(large, 128, "cuda") is None  # no CPU threads to choose
+        assert training_threads(small, 64, "cpu") == 1
+        assert training_threads(large, 128, "cpu") == 2
+        assert training_threads(large, 128, "cuda") is None  # no CPU threads to choose
         AutoencoderTransformer(2, max_epochs=2, random_state=0).fit(small_X)
         assert seen and set(seen) == {1}  # the default network on digits: one thread
         assert torch.get_num_threads() == 2  # restored

@@ -1,17 +1,21 @@
-"""AutoencoderOutlierDetector: the outlier API and what it detects."""
+"""AutoencoderOutlierDetector: a meta-estimator around any skae transformer."""
 
 import numpy as np
 import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skae import AutoencoderOutlierDetector
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
 
 FAST = dict(hidden_layer_sizes=(32,), max_epochs=30, random_state=0)
+MODELS = {"ae": lambda **kw: AutoencoderTransformer(8, **{**FAST, **kw}),
+          "vae": lambda **kw: VAETransformer(8, **{**FAST, **kw})}
 
 
-@pytest.mark.parametrize("model", ["ae", "vae"])
+@pytest.mark.parametrize("model", list(MODELS))
 def test_outlier_api_and_contamination(small_X, model):
-    det = AutoencoderOutlierDetector(model, contamination=0.1, **FAST).fit(small_X)
+    det = AutoencoderOutlierDetector(MODELS[model](), contamination=0.1).fit(small_X)
     labels = det.predict(small_X)
     assert set(np.unique(labels)) == {-1, 1}
     assert np.mean(labels == -1) == pytest.approx(0.1, abs=0.01)
@@ -19,14 +23,35 @@ def test_outlier_api_and_contamination(small_X, model):
     np.testing.assert_allclose(decision, det.score_samples(small_X) - det.offset_)
     np.testing.assert_array_equal(labels, np.where(decision < 0, -1, 1))
     np.testing.assert_array_equal(
-        AutoencoderOutlierDetector(model, contamination=0.1, **FAST).fit_predict(small_X),
+        AutoencoderOutlierDetector(MODELS[model](), contamination=0.1).fit_predict(small_X),
         labels)
 
 
-@pytest.mark.parametrize("model", ["ae", "vae"])
+@pytest.mark.parametrize("model", list(MODELS))
+def test_scores_are_the_wrapped_estimators_own(small_X, model):
+    estimator = MODELS[model](max_epochs=3)
+    det = AutoencoderOutlierDetector(estimator).fit(small_X)
+    assert not hasattr(estimator, "net_")  # cloned: the parameter stays unfitted
+    assert type(det.estimator_) is type(estimator)
+    np.testing.assert_array_equal(det.score_samples(small_X),
+                                  det.estimator_.score_samples(small_X))
+    fitted_alone = MODELS[model](max_epochs=3).fit(small_X)
+    np.testing.assert_array_equal(det.score_samples(small_X),
+                                  fitted_alone.score_samples(small_X))
+    assert det.n_features_in_ == 64
+
+
+def test_default_estimator_is_an_8d_autoencoder(small_X):
+    det = AutoencoderOutlierDetector()
+    assert det.get_params()["estimator"] is None
+    estimator = det._new_estimator()
+    assert type(estimator) is AutoencoderTransformer and estimator.latent_dim == 8
+
+
+@pytest.mark.parametrize("model", list(MODELS))
 def test_detects_off_distribution_samples(digits_split, model):
     X_train, X_test = digits_split[:2]
-    det = AutoencoderOutlierDetector(model, **FAST).fit(X_train)
+    det = AutoencoderOutlierDetector(MODELS[model]()).fit(X_train)
     noise = np.random.default_rng(0).random((100, 64))
     assert np.mean(det.predict(noise) == -1) >= 0.95
     assert np.mean(det.predict(X_test) == 1) >= 0.85
@@ -34,7 +59,7 @@ def test_detects_off_distribution_samples(digits_split, model):
 
 def test_feature_errors_point_at_the_corrupted_features(digits_split):
     X_train, X_test = digits_split[:2]
-    det = AutoencoderOutlierDetector(**FAST).fit(X_train)
+    det = AutoencoderOutlierDetector(MODELS["ae"]()).fit(X_train)
     errors = det.feature_errors(X_test)
     assert errors.shape == X_test.shape
     np.testing.assert_allclose(-errors.mean(axis=1), det.score_samples(X_test), rtol=1e-6)
@@ -44,17 +69,46 @@ def test_feature_errors_point_at_the_corrupted_features(digits_split):
     assert np.mean(np.all(top2 == [0, 7], axis=1)) >= 0.95
 
 
+def _auc(detector, X, y):
+    """Area under the ROC curve of the normality scores (y: 1 for normal)."""
+    from sklearn.metrics import roc_auc_score
+
+    return roc_auc_score(y, detector.score_samples(X))
+
+
+@pytest.mark.parametrize("model", ["ae", "vae", "conv"])
+def test_grid_search_over_the_wrapped_latent_dim(small_X, model):
+    conv = dict(architecture="conv", image_shape=(8, 8), conv_channels=(4,))
+    estimator = (AutoencoderTransformer(**{**FAST, "max_epochs": 3}, **conv) if model == "conv"
+                 else MODELS[model](max_epochs=3))
+    noise = np.random.default_rng(0).random((60, 64))
+    X = np.vstack([small_X, noise])
+    y = np.r_[np.ones(len(small_X)), np.zeros(len(noise))]
+    search = GridSearchCV(AutoencoderOutlierDetector(estimator),
+                          {"estimator__latent_dim": [2, 4]}, scoring=_auc,
+                          cv=StratifiedKFold(2, shuffle=True, random_state=0)).fit(X, y)
+    assert search.best_params_["estimator__latent_dim"] in (2, 4)
+    assert search.best_estimator_.estimator_.latent_dim == search.best_params_[
+        "estimator__latent_dim"]
+    assert np.all(search.cv_results_["mean_test_score"] > 0.8)  # noise is easy to tell
+
+
 @pytest.mark.parametrize("contamination", [0.0, 0.6, -0.1, "high"])
 def test_contamination_out_of_range_is_rejected(small_X, contamination):
     with pytest.raises(InvalidParameterError, match="contamination"):
         AutoencoderOutlierDetector(contamination=contamination).fit(small_X)
 
 
-def test_bad_model_and_unfitted(small_X):
-    from sklearn.exceptions import NotFittedError
+def test_estimator_without_score_samples_is_rejected_and_unfitted_raises(small_X):
+    from sklearn.decomposition import TruncatedSVD
 
-    with pytest.raises(InvalidParameterError, match="model"):
-        AutoencoderOutlierDetector("pca").fit(small_X)
+    with pytest.raises(InvalidParameterError, match="estimator"):
+        AutoencoderOutlierDetector(TruncatedSVD()).fit(small_X)
     for method in ("predict", "decision_function", "score_samples", "feature_errors"):
         with pytest.raises(NotFittedError):
             getattr(AutoencoderOutlierDetector(), method)(small_X)
+
+
+def test_wrapped_estimators_bad_parameters_are_its_own_errors(small_X):
+    with pytest.raises(InvalidParameterError, match="latent_dim"):
+        AutoencoderOutlierDetector(AutoencoderTransformer(latent_dim=0)).fit(small_X)

@@ -103,7 +103,7 @@ def test_pipeline_without_scaler_classifies_as_well_as_pca(load):
     assert accuracy(AutoencoderTransformer(5, random_state=0)) >= accuracy(PCA(5)) - 0.02
 
 
-@pytest.mark.parametrize("model", ["ae", "vae"])
+@pytest.mark.parametrize("model", [AutoencoderTransformer, VAETransformer])
 def test_outlier_scores_on_raw_data_rank_like_pca_error(model):
     X, y = load_breast_cancer(return_X_y=True)
     benign, malignant = X[y == 1], X[y == 0]
@@ -112,6 +112,6 @@ def test_outlier_scores_on_raw_data_rank_like_pca_error(model):
     is_outlier = np.r_[np.zeros(len(test_benign)), np.ones(len(malignant))]
     pca = PCA(8).fit(train)
     pca_error = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2, axis=1)
-    detector = AutoencoderOutlierDetector(model, random_state=0).fit(train)
+    detector = AutoencoderOutlierDetector(model(8, random_state=0)).fit(train)
     auc = roc_auc_score(is_outlier, -detector.score_samples(X_test))
     assert auc >= roc_auc_score(is_outlier, pca_error) - 0.02

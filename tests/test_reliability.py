@@ -21,12 +21,31 @@ from skae._modules import _moment_matched_draws
 from skae._net import AutoencoderNet
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=4, random_state=0)
-ALL = [AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector]
+
+
+def _detector(**params):
+    """The outlier detector around an autoencoder with ``params``."""
+    return AutoencoderOutlierDetector(AutoencoderTransformer(8, **params))
+
+
+_detector.__name__ = "AutoencoderOutlierDetector"
+ALL = [AutoencoderTransformer, VAETransformer, _detector]
 
 
 @pytest.fixture(params=ALL, ids=lambda c: c.__name__)
 def Est(request):
     return request.param
+
+
+def _set(est, **params):
+    """``est.set_params`` of the network's parameters (the wrapped
+    estimator's, for the detector)."""
+    prefix = "estimator__" if hasattr(est, "contamination") else ""
+    return est.set_params(**{prefix + key: value for key, value in params.items()})
+
+
+def _net(est):
+    return getattr(est, "estimator_", est).net_
 
 
 # ------------------------------------------------------------ foreign arrays
@@ -120,7 +139,7 @@ def test_ctrl_c_during_fit_reraises_and_keeps_the_previous_model(Est, small_X, m
     attributes = dict(vars(est))
     _interrupt_at_step(monkeypatch, step)
     with pytest.raises(KeyboardInterrupt):
-        est.set_params(max_epochs=20).fit(small_X[:, ::-1].copy())
+        _set(est, max_epochs=20).fit(small_X[:, ::-1].copy())
     assert {k: v for k, v in vars(est).items() if k != "max_epochs"} == {
         k: v for k, v in attributes.items() if k != "max_epochs"}
     assert_same_outputs(outputs(est, small_X), before)
@@ -196,8 +215,8 @@ def test_no_convergence_warning_when_early_stopping_ends_training(small_X):
 def test_set_params_after_fit_changes_nothing_until_the_next_fit(Est, small_X):
     est = Est(**FAST).fit(small_X)
     before = outputs(est, small_X)
-    est.set_params(loss="bce", latent_dim=5, hidden_layer_sizes=(8,), device="auto",
-                   architecture="conv", image_shape=(4, 4))
+    _set(est, loss="bce", latent_dim=5, hidden_layer_sizes=(8,), device="auto",
+         architecture="conv", image_shape=(4, 4))
     assert_same_outputs(outputs(est, small_X), before)
     shifted = small_X * 3 - 1  # outside [0, 1]: still accepted by the MSE model
     assert np.isfinite(est.score_samples(shifted)).all()
@@ -205,7 +224,7 @@ def test_set_params_after_fit_changes_nothing_until_the_next_fit(Est, small_X):
 
 # -------------------------------------------------------------- the fitted net
 def test_fitted_net_is_a_well_behaved_skorch_estimator(Est, small_X):
-    net = Est(**FAST).fit(small_X).net_
+    net = _net(Est(**FAST).fit(small_X))
     params = net.get_params()
     # skorch's own bookkeeping attribute is its business; skae adds none.
     assert not [key for key in params if key.startswith("_") and key != "_params_to_validate"]
@@ -236,7 +255,7 @@ def test_fit_works_under_global_torch_settings_and_restores_them(Est, small_X, c
     finally:
         torch.set_default_dtype(previous)
     assert torch.get_num_threads() == threads
-    assert next(est.net_.module_.parameters()).dtype == torch.float32
+    assert next(_net(est).module_.parameters()).dtype == torch.float32
     assert_same_outputs(outputs(est, small_X), outputs(Est(**FAST).fit(small_X), small_X))
 
 
@@ -249,7 +268,7 @@ def test_failed_refit_leaves_the_previous_model_whole(Est, small_X, bad):
         X[0, 0] = np.nan
     else:
         X = np.c_[small_X, small_X][:, :70].copy()
-        est.set_params(architecture="conv", image_shape=(8, 8))
+        _set(est, architecture="conv", image_shape=(8, 8))
     with pytest.raises(ValueError):
         est.fit(X)
     assert est.n_features_in_ == 64

@@ -1,0 +1,137 @@
+"""How data reaches a network: training batches indexed from one tensor, a
+seeded validation holdout, and inference in bounded memory (torch and numpy
+only)."""
+
+import copy
+import math
+import mmap
+
+import numpy as np
+import torch
+
+__all__ = ["Rows", "SeededSplit", "TensorBatches", "map_batches", "n_validation"]
+
+
+class Rows:
+    """Rows ``index`` (all rows when None) of one 2-D tensor, without copying."""
+
+    def __init__(self, data, index=None):
+        self.data = data
+        self.index = index
+
+    def __len__(self):
+        return len(self.data) if self.index is None else len(self.index)
+
+
+class TensorBatches:
+    """Mini-batches of :class:`Rows`, built by indexing the tensor.
+
+    No per-sample ``__getitem__`` or collate: one ``randperm`` per epoch when
+    shuffling, then one indexing operation per batch, on the data's device.
+    Yields ``(batch, batch)``: an autoencoder's target is its input.
+    """
+
+    def __init__(self, rows, batch_size, shuffle=False, generator=None):
+        self.rows = rows
+        self.batch_size = max(1, int(batch_size))
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return math.ceil(len(self.rows) / self.batch_size)
+
+    def __iter__(self):
+        data, order, n = self.rows.data, self.rows.index, len(self.rows)
+        if self.shuffle:
+            perm = torch.randperm(n, generator=self.generator).to(data.device)
+            order = perm if order is None else order[perm]
+        for start in range(0, n, self.batch_size):
+            stop = start + self.batch_size
+            batch = data[start:stop] if order is None else data[order[start:stop]]
+            yield batch, batch
+
+
+def n_validation(n_samples, fraction):
+    """Rows to hold out for validation: 0 when either part would be empty."""
+    n_valid = math.ceil(fraction * n_samples)
+    return n_valid if 1 <= n_valid < n_samples else 0
+
+
+class SeededSplit:
+    """skorch ``train_split``: a seeded random holdout of a data tensor."""
+
+    def __init__(self, fraction, seed):
+        self.fraction = fraction
+        self.seed = seed
+
+    def __call__(self, data, y=None):
+        n_valid = n_validation(len(data), self.fraction)
+        perm = np.random.default_rng(self.seed).permutation(len(data))
+        index = torch.as_tensor(perm, device=data.device)
+        return Rows(data, index[n_valid:]), Rows(data, index[:n_valid])
+
+
+def _memmap_pages(X):
+    """``(mmap, offset of X's data in it)`` for a read-only or shared memmap
+    view ``X`` with contiguous rows, else None."""
+    base = X
+    # Owners of borrowed memory (torch tensors, bytes, memoryviews, polars or
+    # pyarrow buffers) end the walk: only numpy arrays have a numpy .base.
+    while isinstance(base, np.ndarray) and not isinstance(base, np.memmap):
+        base = base.base
+    if not isinstance(base, np.memmap):
+        return None
+    if (getattr(base, "_mmap", None) is None or base.mode == "c"
+            or not X.flags.c_contiguous or not hasattr(mmap, "MADV_DONTNEED")):
+        return None
+    # numpy maps from the file offset rounded down to the allocation granularity.
+    mm_address = base.ctypes.data - base.offset % mmap.ALLOCATIONGRANULARITY
+    return base._mmap, X.ctypes.data - mm_address
+
+
+def _release_pages(pages, start, stop):
+    """Drop the resident pages of bytes [start, stop) of a file mapping: they
+    are clean or written back, and are read again from the file if needed."""
+    mm, _ = pages
+    first = start - start % mmap.PAGESIZE
+    last = min(stop - stop % mmap.PAGESIZE, len(mm))
+    if last > first:
+        mm.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
+def map_batches(net, fn, X, dtype, batch_size, check=None):
+    """Apply ``fn(module, tensor_batch)`` to ``X`` batch by batch.
+
+    Runs in eval mode under ``torch.inference_mode``. ``X`` is converted batch
+    by batch (``check``, if given, validates each converted numpy batch), so a
+    large or memory-mapped array is never copied whole; the pages of a memmap
+    are released once read, keeping the resident memory bounded. With float64
+    ``dtype`` the computation runs on a float64 copy of the module so that a
+    row's result does not depend on the batch it is in.
+    """
+    module = net.module_
+    if dtype == np.float64:
+        module = copy.deepcopy(module).double()
+    module.eval()
+    pages = _memmap_pages(X)
+    row_bytes = X.strides[0]
+    # One output array, filled in place: per-batch results kept in a list
+    # would pin the heap between the large per-batch buffers and grow memory
+    # with the number of rows.
+    out = None
+    with torch.inference_mode():
+        for start in range(0, len(X), batch_size):
+            # np.array copies the slice: the tensor never aliases read-only
+            # or memory-mapped input.
+            rows = np.array(X[start:start + batch_size], dtype=dtype)
+            if pages is not None:
+                _release_pages(pages, pages[1] + start * row_bytes,
+                               pages[1] + (start + len(rows)) * row_bytes)
+            if check is not None:
+                check(rows)
+            batch = torch.from_numpy(rows).to(net.device)
+            result = fn(module, batch).cpu().numpy()
+            if out is None:
+                out = np.empty((len(X), *result.shape[1:]), dtype=dtype)
+            out[start:start + len(result)] = result
+    return out

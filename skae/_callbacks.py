@@ -1,0 +1,114 @@
+"""skorch callbacks of skae's training policy: a guard against diverging
+losses, the verbose log, and early stopping that counts the untrained start
+as epoch 0."""
+
+import copy
+import math
+import sys
+import warnings
+from numbers import Number
+
+from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback, EarlyStopping, PrintLog
+
+__all__ = ["EarlyStoppingFromStart", "EpochLog", "LossGuard"]
+
+
+class LossGuard(Callback):
+    """Stop with a clear error when a loss stops being finite, and warn once
+    when the training loss explodes (rises by nine times the magnitude of its
+    best value: tenfold for a positive loss)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = math.inf
+        self.warned_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key, name in (("train_loss", "training"), ("valid_loss", "validation")):
+            if key in row and not math.isfinite(row[key]):
+                raise FloatingPointError(
+                    f"The {name} loss became {row[key]} at epoch {len(net.history)}. The "
+                    f"learning rate (lr={net.lr}) is probably too high: lower lr (e.g. "
+                    f"lr={net.lr / 10:g})."
+                )
+        loss = row["train_loss"]
+        # Tenfold past the best, measured from the best (losses such as a
+        # negative ELBO can be negative).
+        if loss - self.best_ > 9 * abs(self.best_) and not self.warned_:
+            self.warned_ = True
+            warnings.warn(
+                f"The training loss grew from {self.best_:.4g} to {loss:.4g} at epoch "
+                f"{len(net.history)}: training is unstable. Lower the learning rate "
+                f"(lr={net.lr}).", ConvergenceWarning, stacklevel=2)
+        self.best_ = min(self.best_, loss)
+
+
+class EpochLog(PrintLog):
+    """What ``verbose`` shows: on a terminal, a progress bar over the epochs
+    with the latest losses; elsewhere (logs, pipes, notebooks' captured
+    output), skorch's per-epoch table without colour codes, the best values
+    marked with ``*``."""
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.bar_ = None
+        if net.verbose and sys.stdout.isatty():
+            try:
+                from tqdm.auto import tqdm
+            except ImportError:
+                return
+            self.bar_ = tqdm(total=net.max_epochs, unit="epoch", leave=False,
+                             desc="fit")
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.bar_ is None:
+            return super().on_epoch_end(net, **kwargs)
+        row = net.history[-1]
+        self.bar_.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss")
+                               if k in row}, refresh=False)
+        self.bar_.update()
+
+    def on_train_end(self, net, **kwargs):
+        if getattr(self, "bar_", None) is not None:
+            self.bar_.close()
+            self.bar_ = None
+
+    def format_row(self, row, key, color):
+        value = row[key]
+        if isinstance(value, bool) or value is None or not isinstance(value, Number):
+            return super().format_row(row, key, color)
+        text = ("{}" if float(value).is_integer() else "{:" + self.floatfmt + "}").format(value)
+        return text + ("*" if row.get(key + "_best") else "")
+
+
+class EarlyStoppingFromStart(EarlyStopping):
+    """skorch's ``EarlyStopping`` that counts the network as it is before
+    training as epoch 0: its validation loss is the first to beat, and its
+    weights are restored if no epoch beats it. ``stopped_`` tells whether it
+    ended the training."""
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.stopped_ = False
+        _, dataset_valid = net.get_split_datasets(X, y)
+        if dataset_valid is None or not len(dataset_valid):
+            return
+        net.module_.eval()
+        net.start_validation()
+        total, rows = 0.0, 0
+        for batch in net.get_iterator(dataset_valid, training=False):
+            total += float(net.validation_step(batch)["loss"]) * len(batch[0])
+            rows += len(batch[0])
+        self.initial_score_ = total / rows
+        if math.isfinite(self.initial_score_):
+            self.dynamic_threshold_ = self._calc_new_threshold(self.initial_score_)
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+
+    def on_epoch_end(self, net, **kwargs):
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:  # skorch's way to end training
+            self.stopped_ = True
+            raise

@@ -1,0 +1,137 @@
+"""Descriptions shared by the transformers' docstrings, written once.
+
+A leaf's docstring names a block on a line of its own, ``    {network}``;
+:func:`fill_docstring` puts the block in its place when the class is made,
+so ``help()``, Sphinx and the doctests see the whole text.
+"""
+
+import re
+
+NETWORK = """\
+    latent_dim : int, default=2
+        Size of the code (the number of output features of :meth:`transform`).
+
+    hidden_layer_sizes : int or tuple of int, default=(256, 128)
+        Widths of the encoder's hidden layers, input side first. The decoder
+        mirrors them. ``()`` gives a linear network.
+
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"mlp"``: fully connected layers (``hidden_layer_sizes``). ``"conv"``:
+        a convolutional encoder (stride-2 3x3 convolutions with
+        ``conv_channels`` channels, then a linear code) and its mirror as
+        decoder, for rows that are flattened images of ``image_shape``.
+
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(channels, height, width)`` of one row, whose
+        product must be the number of features. Required by ``"conv"``.
+
+    conv_channels : tuple of int, default=(32, 64)
+        Channels of the convolutional encoder's layers (``"conv"`` only).
+
+    activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "silu", "tanh", \\
+"sigmoid", "identity"}, default="relu"
+        Nonlinearity after each hidden layer.
+"""
+
+TRAINING = """\
+    max_epochs : int, default=200
+        Maximum number of passes over the training data.
+
+    batch_size : int, default=64
+        Mini-batch size of the Adam(W) optimizer.
+
+    lr : float, default=1e-3
+        Learning rate.
+
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        ``"cosine"`` decays the learning rate from ``lr`` to 0 along a cosine
+        over ``max_epochs``, stepping after every batch: slower at first,
+        lower final error for long trainings.
+
+    weight_decay : float, default=1e-4
+        Decoupled weight decay (AdamW).
+
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data and stop when
+        the loss on it has not improved for ``patience`` epochs, keeping the
+        best weights. Without it, training runs ``max_epochs`` epochs.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping. Ignored
+        when ``early_stopping=False`` or when the data is too small to split.
+
+    patience : int, default=10
+        Epochs without improvement of the validation loss before stopping.
+
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA if available).
+
+    precision : {"32", "bf16"}, default="32"
+        Precision of the training forward pass: float32, or bfloat16 autocast
+        (weights, gradients and the loss stay float32). On this project's CPU
+        (AVX512-BF16) ``"bf16"`` took 0.75x the time for an MNIST-sized network
+        but 1.4x for a small one (``benchmarks/bench_overhead.py``). Inference
+        always runs in the input's precision.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization (a user's network is built with torch's
+        generator seeded from it, and torch's global state restored after),
+        the validation split, batch order and the random draws of training
+        (noise, posterior samples). An int gives identical results across
+        fits and processes. Global numpy and torch random states are left
+        untouched.
+
+    verbose : int, default=0
+        0 prints nothing; 1 or more prints the per-epoch losses (a progress
+        bar on a terminal).
+
+    encoder : callable, default=None
+        Your own encoder instead of the built-in one:
+        ``encoder(n_features_in, latent_dim)`` returns a
+        :class:`torch.nn.Module` mapping a float32 batch of shape
+        ``(n, n_features_in)`` to ``(n, width)``; a module class or any
+        factory, called in ``fit`` (so ``clone``, refits and grid searches
+        over ``latent_dim`` build fresh networks). ``width`` is described
+        in the class's introduction. The network trains on the data centred and divided by one
+        common scale; with your network there is no PCA linear path.
+
+    decoder : callable, default=None
+        Your own decoder: ``decoder(n_features_in, latent_dim)`` returns a
+        module mapping ``(n, latent_dim)`` codes to ``(n, n_features_in)``
+        (before the loss's output link: logits for ``loss="bce"``).
+"""
+
+ATTRIBUTES = """\
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.module_`` is the torch module and
+        ``net_.history`` the training history.
+
+    device_ : str
+        Device the model was trained on.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : ndarray of shape (n_epochs,)
+        Training loss of each epoch.
+
+    validation_loss_curve_ : ndarray of shape (n_epochs,) or None
+        Validation loss of each epoch, when early stopping held data out.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when `X`
+        has feature names that are all strings.
+"""
+
+_BLOCKS = {"network": NETWORK, "training": TRAINING, "attributes": ATTRIBUTES}
+
+
+def fill_docstring(cls):
+    """Class decorator: each line ``    {name}`` of the docstring replaced by
+    the block ``name``."""
+    cls.__doc__ = re.sub(r"^    \{(\w+)\}\n", lambda m: _BLOCKS[m.group(1)] + "\n",
+                         cls.__doc__, flags=re.MULTILINE)
+    return cls
