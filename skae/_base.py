@@ -28,6 +28,7 @@ from ._runtime import (
     as_float32_tensor,
     resolve_device,
     seed_from,
+    seeded_global_rng,
     torch_threads,
     training_threads,
 )
@@ -288,7 +289,8 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                              linear=module.reconstruction.trains_in_internal_space)
         module.set_linear_start(**self._start_maps(start, module))
         data = as_float32_tensor(X).to(device)
-        with torch_threads(training_threads(module, self.batch_size, device)):
+        with torch_threads(training_threads(module, self.batch_size, device)), \
+                seeded_global_rng(seed, device):
             net.partial_fit(data)
         if net.stopped_by_user(self.max_epochs):
             # skorch ends training quietly on KeyboardInterrupt; the

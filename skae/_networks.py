@@ -122,9 +122,9 @@ def builtin_networks(n_features, latent_dim, hidden_layer_sizes=(), activation="
 
 def user_network(factory, name, n_features, latent_dim, n_inputs, seed):
     """``(network, output width)`` of a user's ``factory(n_features,
-    latent_dim)``, built with torch's global generator seeded by ``seed``
-    inside :func:`torch.random.fork_rng` (its state is restored after) and
-    checked on two rows of ``n_inputs`` values.
+    latent_dim)``, built and checked on two rows of ``n_inputs`` values with
+    torch's global generator seeded by ``seed`` inside
+    :func:`torch.random.fork_rng` (its state is restored after).
 
     Raises
     ------
@@ -134,21 +134,21 @@ def user_network(factory, name, n_features, latent_dim, n_inputs, seed):
         If the network does not map 2-D float32 rows to 2-D rows.
     """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.default_generator.manual_seed(seed)
         network = factory(n_features, latent_dim)
-    if not isinstance(network, nn.Module):
-        raise TypeError(f"{name}={factory!r} returned {type(network).__name__}; it must "
-                        f"return a torch.nn.Module ({name}(n_features_in, latent_dim)).")
-    network = network.float()
-    mode = network.training
-    try:
-        with torch.no_grad():
-            out = network.eval()(torch.zeros(2, n_inputs))
-    except Exception as exc:  # the user's code: any failure, reported with its cause
-        raise ValueError(f"{name} {type(network).__name__} failed on a batch of shape "
-                         f"(2, {n_inputs}): {exc}") from exc
-    finally:
-        network.train(mode)
+        if not isinstance(network, nn.Module):
+            raise TypeError(f"{name}={factory!r} returned {type(network).__name__}; it must "
+                            f"return a torch.nn.Module ({name}(n_features_in, latent_dim)).")
+        mode = network.training
+        try:
+            # Lazy layers take their shapes (and initial weights) here.
+            with torch.no_grad():
+                out = network.float().eval()(torch.zeros(2, n_inputs))
+        except Exception as exc:  # the user's code: any failure, reported with its cause
+            raise ValueError(f"{name} {type(network).__name__} failed on a batch of shape "
+                             f"(2, {n_inputs}): {exc}") from exc
+        finally:
+            network.train(mode)
     if not isinstance(out, torch.Tensor) or out.dim() != 2 or len(out) != 2:
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise ValueError(f"{name} {type(network).__name__} must map a batch of shape "

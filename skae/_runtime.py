@@ -11,8 +11,8 @@ from sklearn.utils import check_random_state
 
 from ._networks import WEIGHTED_LAYERS
 
-__all__ = ["as_float32_tensor", "resolve_device", "seed_from", "torch_threads",
-           "training_threads"]
+__all__ = ["as_float32_tensor", "resolve_device", "seed_from", "seeded_global_rng",
+           "torch_threads", "training_threads"]
 
 
 def resolve_device(device):
@@ -116,6 +116,21 @@ def _multiply_adds_per_row(module):
         for hook in hooks:
             hook.remove()
     return sum(counts)
+
+
+@contextmanager
+def seeded_global_rng(seed, device):
+    """torch's global generator (and ``device``'s) seeded with ``seed`` for
+    the block, then restored: layers that draw from it while training (a
+    user's dropout) are reproducible, and the caller's state is untouched."""
+    device = torch.device(device)
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        for index in devices:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
 
 
 @contextmanager
