@@ -11,17 +11,14 @@ normalization) differs from the raw [0, 1] pixels used here.
     python benchmarks/bench_anomaly.py --mnist-dir DIR [--digits 0 1 ...]
 """
 
-import argparse
-import os
-import time
-
 import numpy as np
+from _harness import Table, parser, timed
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 from skae import AutoencoderOutlierDetector, AutoencoderTransformer
-from skae.datasets import MNIST_ENV, load_mnist
+from skae.datasets import load_mnist
 
 
 def pca_scores(X_train, X_test, n_components):
@@ -31,11 +28,10 @@ def pca_scores(X_train, X_test, n_components):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mnist-dir", default=os.environ.get(MNIST_ENV))
-    parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
-    parser.add_argument("--latent-dim", type=int, default=8)
-    args = parser.parse_args(argv)
+    options = parser(__doc__, mnist=True)
+    options.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
+    options.add_argument("--latent-dim", type=int, default=8)
+    args = options.parse_args(argv)
     X_train, y_train = load_mnist(args.mnist_dir, "train")
     X_test, y_test = load_mnist(args.mnist_dir, "test")
 
@@ -45,22 +41,19 @@ def main(argv=None):
         "IsolationForest": lambda X, T: IsolationForest(random_state=0).fit(X).score_samples(T),
         f"PCA({args.latent_dim}) error": lambda X, T: pca_scores(X, T, args.latent_dim),
     }
-    print(f"{'digit':<7}" + "".join(f"{name:>28}" for name in methods), flush=True)
+    auc_table = Table([("digit", 7, "")] + [(name, 28, ".4f") for name in methods])
     aucs = {name: [] for name in methods}
     seconds = {name: 0.0 for name in methods}
     for digit in args.digits:
         normal_train = X_train[y_train == digit]
         anomalous = (y_test != digit).astype(int)
-        row = f"{digit:<7}"
         for name, score in methods.items():
-            start = time.perf_counter()
-            normality = score(normal_train, X_test)
-            seconds[name] += time.perf_counter() - start
+            spent, normality = timed(score, normal_train, X_test)
+            seconds[name] += spent
             aucs[name].append(roc_auc_score(anomalous, -normality))
-            row += f"{aucs[name][-1]:>28.4f}"
-        print(row, flush=True)
-    print(f"{'mean':<7}" + "".join(f"{np.mean(a):>28.4f}" for a in aucs.values()))
-    print(f"{'time s':<7}" + "".join(f"{t:>28.1f}" for t in seconds.values()))
+        auc_table.row(str(digit), *(a[-1] for a in aucs.values()))
+    auc_table.row("mean", *(np.mean(a) for a in aucs.values()))
+    auc_table.row("time s", *(f"{t:.1f}" for t in seconds.values()))
 
 
 if __name__ == "__main__":

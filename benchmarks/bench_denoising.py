@@ -14,28 +14,23 @@ training).
 MNIST (from --mnist-dir or $SKAE_MNIST_DIR) when given, else digits.
 """
 
-import argparse
-import os
-import time
-
 import numpy as np
+from _harness import Table, parser, timed
 from sklearn.decomposition import PCA, KernelPCA
 
 from skae import AutoencoderTransformer
-from skae.compare import load_dataset
-from skae.datasets import MNIST_ENV
+from skae.datasets import load_dataset
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mnist-dir", default=os.environ.get(MNIST_ENV))
-    parser.add_argument("--n-train", type=int, default=2000)
-    parser.add_argument("--n-test", type=int, default=500)
-    parser.add_argument("--noise", type=float, default=0.25, help="std of the image noise")
-    parser.add_argument("--kpca-gamma", default="1e-3",
-                        help="KernelPCA's gamma (the gallery's 1e-3), or 'median'")
-    parser.add_argument("--out", default="denoising.png")
-    args = parser.parse_args(argv)
+    options = parser(__doc__, mnist=True)
+    options.add_argument("--n-train", type=int, default=2000)
+    options.add_argument("--n-test", type=int, default=500)
+    options.add_argument("--noise", type=float, default=0.25, help="std of the image noise")
+    options.add_argument("--kpca-gamma", default="1e-3",
+                         help="KernelPCA's gamma (the gallery's 1e-3), or 'median'")
+    options.add_argument("--out", default="denoising.png")
+    args = options.parse_args(argv)
 
     data = load_dataset("mnist" if args.mnist_dir else "digits", mnist_dir=args.mnist_dir,
                         max_train=args.n_train, max_test=args.n_test)
@@ -58,24 +53,19 @@ def main(argv=None):
     }
     print(f"{data.name}: {len(X_train)} noisy training and {len(X_test)} noisy test images, "
           f"noise std {args.noise}; KernelPCA gamma {gamma:.2e}")
-    print(f"{'method':<12}{'MSE vs clean':>14}{'fit s':>8}")
-    print(f"{'noisy input':<12}{np.mean((X_test - data.X_test) ** 2):>14.5f}")
+    table = Table([("method", 12, ""), ("MSE vs clean", 14, ".5f"), ("fit s", 8, ".1f")])
+    table.row("noisy input", np.mean((X_test - data.X_test) ** 2), None)
     denoised = {}
     for name, model in models.items():
-        start = time.perf_counter()
-        model.fit(X_train)
-        seconds = time.perf_counter() - start
+        seconds, _ = timed(model.fit, X_train)
         denoised[name] = model.inverse_transform(model.transform(X_test))
-        mse = np.mean((denoised[name] - data.X_test) ** 2)
-        print(f"{name:<12}{mse:>14.5f}{seconds:>8.1f}", flush=True)
+        table.row(name, np.mean((denoised[name] - data.X_test) ** 2), seconds)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     rows = [("clean", data.X_test), ("noisy", X_test)] + list(denoised.items())
-    fig, axes = plt.subplots(len(rows), 10, figsize=(10, 1.15 * len(rows)))
+    fig = Figure(figsize=(10, 1.15 * len(rows)))
+    axes = fig.subplots(len(rows), 10)
     for r, (name, images) in enumerate(rows):
         for c in range(10):
             axes[r, c].imshow(np.clip(images[c], 0, 1).reshape(data.image_shape),

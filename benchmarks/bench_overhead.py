@@ -12,14 +12,12 @@ MNIST is read from --mnist-dir or $SKAE_MNIST_DIR (the original IDX .gz
 files); without it the 784-d configuration uses digits upsampled to 28x28.
 """
 
-import argparse
-import os
 import statistics
-import time
 import warnings
 
 import numpy as np
 import torch
+from _harness import Table, parser, timed
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -28,7 +26,7 @@ from skae import AutoencoderTransformer
 from skae._linear_start import linear_start
 from skae._modules import AutoencoderModule
 from skae._runtime import torch_threads, training_threads
-from skae.datasets import MNIST_ENV, load_mnist
+from skae.datasets import load_mnist
 
 
 def plain_torch_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay, seed,
@@ -69,13 +67,7 @@ def skae_fit(X, hidden, latent_dim, epochs, batch_size, lr, weight_decay, seed,
     ).fit(X)
 
 
-def timed(fn, *args, **kwargs):
-    start = time.perf_counter()
-    out = fn(*args, **kwargs)
-    return time.perf_counter() - start, out
-
-
-def compare(name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
+def compare(table, name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
     cfg = dict(hidden=hidden, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size,
                lr=1e-3, weight_decay=1e-4, seed=0, device=device)
     skae_fit(X[:256], **{**cfg, "epochs": 1})  # warm-up: imports, allocator, kernels
@@ -93,13 +85,12 @@ def compare(name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
     pca = PCA(latent_dim, random_state=0).fit(X)
     t_pca = min(timed(pca.transform, X)[0] for _ in range(reps))
     arch = " -> ".join(map(str, (X.shape[1], *hidden, latent_dim)))
-    print(f"{name:<10}{arch:<24}{len(X):>7}{epochs:>4}{batch_size:>6}"
-          f"{statistics.median(skae_s):>9.3f}{statistics.median(plain_s):>9.3f}{ratio:>7.3f}"
-          f"{len(X) / t_ae:>14,.0f}{len(X) / t_pca:>14,.0f}", flush=True)
+    table.row(name, arch, len(X), epochs, batch_size, statistics.median(skae_s),
+              statistics.median(plain_s), ratio, len(X) / t_ae, len(X) / t_pca)
     return ratio
 
 
-def compare_precision(name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
+def compare_precision(table, name, X, hidden, latent_dim, epochs, batch_size, pairs, device):
     """skae fit time with bfloat16 autocast over float32, alternating pairs."""
     cfg = dict(hidden=hidden, latent_dim=latent_dim, epochs=epochs, batch_size=batch_size,
                lr=1e-3, weight_decay=1e-4, seed=0, device=device)
@@ -114,18 +105,17 @@ def compare_precision(name, X, hidden, latent_dim, epochs, batch_size, pairs, de
         loss16.append(model.loss_curve_[-1])
     ratio = statistics.median(b / a for a, b in zip(f32, bf16, strict=True))
     arch = " -> ".join(map(str, (X.shape[1], *hidden, latent_dim)))
-    print(f"{name:<10}{arch:<24}{statistics.median(f32):>9.3f}{statistics.median(bf16):>9.3f}"
-          f"{ratio:>7.3f}{loss32[-1]:>11.4f}{loss16[-1]:>11.4f}", flush=True)
+    table.row(name, arch, statistics.median(f32), statistics.median(bf16), ratio, loss32[-1],
+              loss16[-1])
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mnist-dir", default=os.environ.get(MNIST_ENV))
-    parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--mnist-rows", type=int, default=60000)
-    parser.add_argument("--mnist-epochs", type=int, default=2)
-    args = parser.parse_args(argv)
+    options = parser(__doc__, mnist=True)
+    options.add_argument("--pairs", type=int, default=5)
+    options.add_argument("--device", default="cpu")
+    options.add_argument("--mnist-rows", type=int, default=60000)
+    options.add_argument("--mnist-epochs", type=int, default=2)
+    args = options.parse_args(argv)
 
     digits = (load_digits().data / 16.0).astype(np.float32)
     if args.mnist_dir:
@@ -137,18 +127,20 @@ def main(argv=None):
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"device {args.device}, median of {args.pairs} alternating pairs")
-    print(f"{'data':<10}{'network':<24}{'rows':>7}{'ep':>4}{'batch':>6}"
-          f"{'skae s':>9}{'torch s':>9}{'ratio':>7}{'skae rows/s':>14}{'PCA rows/s':>14}")
+    table = Table([("data", 10, ""), ("network", 24, ""), ("rows", 7, "d"), ("ep", 4, "d"),
+                   ("batch", 6, "d"), ("skae s", 9, ".3f"), ("torch s", 9, ".3f"),
+                   ("ratio", 7, ".3f"), ("skae rows/s", 14, ",.0f"), ("PCA rows/s", 14, ",.0f")])
     configs = [("digits", digits, (32,), 2, 20, 64),
                (source, X784, (512, 256), 30, args.mnist_epochs, 128)]
     for config in configs:
-        compare(*config, args.pairs, args.device)
+        compare(table, *config, args.pairs, args.device)
     print("\nprecision='bf16' (autocast) against '32': skae fit seconds, median ratio, "
           "last training loss")
-    print(f"{'data':<10}{'network':<24}{'32 s':>9}{'bf16 s':>9}{'ratio':>7}"
-          f"{'loss 32':>11}{'loss bf16':>11}")
+    table = Table([("data", 10, ""), ("network", 24, ""), ("32 s", 9, ".3f"),
+                   ("bf16 s", 9, ".3f"), ("ratio", 7, ".3f"), ("loss 32", 11, ".4f"),
+                   ("loss bf16", 11, ".4f")])
     for config in configs:
-        compare_precision(*config, args.pairs, args.device)
+        compare_precision(table, *config, args.pairs, args.device)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,61 @@
+"""What every benchmark script shares: its command line, timing and table.
+
+    from _harness import Table, parser, timed
+
+``parser(__doc__, mnist=True)`` gives the ``--mnist-dir`` option (default
+``$SKAE_MNIST_DIR``); ``timed(fn, ...)`` returns ``(seconds, result)`` of one
+call; a :class:`Table` prints its header, then each row as soon as it is
+measured (long benchmarks show progress), columns aligned.
+"""
+
+import argparse
+import os
+import time
+
+from skae.datasets import MNIST_ENV
+
+__all__ = ["Table", "parser", "timed"]
+
+
+def parser(doc, *, mnist=False):
+    """An argument parser described by the first line of ``doc``."""
+    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0])
+    if mnist:
+        p.add_argument("--mnist-dir", default=os.environ.get(MNIST_ENV),
+                       help=f"directory of the MNIST IDX .gz files (or ${MNIST_ENV})")
+    return p
+
+
+def timed(fn, *args, **kwargs):
+    """``(wall seconds, fn(*args, **kwargs))``."""
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+class Table:
+    """A plain-text table printed row by row.
+
+    Parameters
+    ----------
+    columns : list of (header, width, format)
+        The first column is left-aligned, the others right-aligned; a row's
+        value is formatted with ``format`` (``""`` for text).
+    """
+
+    def __init__(self, columns):
+        self.columns = columns
+        print("".join(self._align(i, header, width)
+                      for i, (header, width, _) in enumerate(columns)), flush=True)
+
+    @staticmethod
+    def _align(i, text, width):
+        return f"{text:<{width}}" if i == 0 else f"{text:>{width}}"
+
+    def row(self, *values):
+        cells = ["" if value is None else format(value, spec)
+                 for value, (_, _, spec) in zip(values, self.columns, strict=True)]
+        print("".join(self._align(i, cell, width)
+                      for i, (cell, (_, width, _)) in enumerate(zip(cells, self.columns,
+                                                                    strict=True))),
+              flush=True)
