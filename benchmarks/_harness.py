@@ -39,23 +39,20 @@ class Table:
     Parameters
     ----------
     columns : list of (header, width, format)
-        The first column is left-aligned, the others right-aligned; a row's
-        value is formatted with ``format`` (``""`` for text).
+        A row's value is formatted with ``format``; text columns (format
+        ``""``) are left-aligned, numbers right-aligned.
     """
 
     def __init__(self, columns):
         self.columns = columns
-        print("".join(self._align(i, header, width)
-                      for i, (header, width, _) in enumerate(columns)), flush=True)
+        self._print(header for header, _, _ in columns)
 
-    @staticmethod
-    def _align(i, text, width):
-        return f"{text:<{width}}" if i == 0 else f"{text:>{width}}"
+    def _print(self, cells):
+        print("".join(f"{cell:<{width}}" if not spec else f"{cell:>{width}}"
+                      for cell, (_, width, spec) in zip(cells, self.columns, strict=True)),
+              flush=True)
 
     def row(self, *values):
-        cells = ["" if value is None else format(value, spec)
-                 for value, (_, _, spec) in zip(values, self.columns, strict=True)]
-        print("".join(self._align(i, cell, width)
-                      for i, (cell, (_, width, _)) in enumerate(zip(cells, self.columns,
-                                                                    strict=True))),
-              flush=True)
+        """Print one row of ``values`` (None leaves a cell empty)."""
+        self._print("" if value is None else format(value, spec)
+                    for value, (_, _, spec) in zip(values, self.columns, strict=True))

@@ -4,7 +4,8 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _BaseAutoencoder, extend_init
+from ._base import _BaseAutoencoder
+from ._checks import extend_init
 from ._docstrings import fill_docstring
 from ._modules import AutoencoderModule
 from ._net import AutoencoderNet
@@ -100,22 +101,3 @@ class AutoencoderTransformer(_BaseAutoencoder):
         if not module.linear_path:
             return {"center": start.center, "scale": start.scale}
         return start.pca_maps(self.latent_dim)
-
-    def score_samples(self, X):
-        """Minus each sample's reconstruction error (higher is more typical).
-
-        The error is the squared error (``loss="mse"``, in squared units of
-        the data) or the binary cross-entropy (``loss="bce"``), averaged over
-        features: minus the mean of :meth:`feature_errors`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Minus the per-sample reconstruction error.
-        """
-        return super().score_samples(X)

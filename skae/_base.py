@@ -1,7 +1,6 @@
 """Shared base class of skae's transformers: parameters, input checks, the
 fit (data to a trained skorch net) and batched inference."""
 
-import inspect
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -15,11 +14,12 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import assert_all_finite, check_array
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._batches import map_batches
+from ._checks import check_values, network_kwargs, validate_X
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
 from ._net import training_policy
@@ -36,40 +36,6 @@ from ._runtime import (
 # Rows per batch at inference time: large enough to amortise the Python
 # overhead, small enough to keep memory bounded on big inputs.
 _INFERENCE_BATCH_SIZE = 4096
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-def extend_init(base_init, **defaults):
-    """A leaf's ``__init__``: ``base_init``'s parameters plus the keyword-only
-    ``defaults``, each stored unchanged as an attribute.
-
-    scikit-learn reads an estimator's parameters from its ``__init__``
-    signature; this one carries the full signature, so the shared
-    parameters are listed once, in the base class.
-    """
-    base = inspect.signature(base_init)
-    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
-             for name, value in defaults.items()]
-    signature = base.replace(parameters=[*base.parameters.values(), *extra])
-
-    def __init__(self, *args, **kwargs):
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        for name, value in list(bound.arguments.items())[1:]:
-            setattr(self, name, value)
-
-    __init__.__signature__ = signature
-    return __init__
-
-
-def _positive_ints(value, name, allow_empty=True):
-    """``value`` (an int or a sequence of ints >= 1) as a tuple, or a ValueError."""
-    values = [value] if isinstance(value, Integral) else list(value)
-    if not all(isinstance(v, Integral) and v >= 1 for v in values) or (
-            not values and not allow_empty):
-        raise ValueError(f"{name} must be {'a non-empty tuple of ' if not allow_empty else ''}"
-                         f"positive integers; got {value!r}.")
-    return tuple(int(v) for v in values)
 
 
 class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -165,57 +131,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         raise NotImplementedError
 
     # ------------------------------------------------------------------ checks
-    def _network_kwargs(self, n_features):
-        """Validated parameters of the built-in networks, as module arguments."""
-        kwargs = {"hidden_layer_sizes": _positive_ints(self.hidden_layer_sizes,
-                                                       "hidden_layer_sizes"),
-                  "activation": self.activation, "architecture": self.architecture}
-        if self.architecture == "mlp":
-            return kwargs
-        if self.image_shape is None:
-            raise ValueError("architecture='conv' needs image_shape, e.g. (28, 28).")
-        shape = tuple(self.image_shape)
-        if (len(shape) not in (2, 3)
-                or not all(isinstance(d, Integral) and d >= 1 for d in shape)):
-            raise ValueError("image_shape must be (height, width) or (channels, height, "
-                             f"width) of positive integers; got {self.image_shape!r}.")
-        if int(np.prod(shape)) != n_features:
-            raise ValueError(f"image_shape {shape} has {int(np.prod(shape))} values but X has "
-                             f"{n_features} features per row.")
-        channels = _positive_ints(self.conv_channels, "conv_channels", allow_empty=False)
-        return {**kwargs, "image_shape": tuple(int(d) for d in shape), "channels": channels}
-
-    def _validate_X(self, X, reset, whole=True):
-        """X validated as float32/float64 (no copy when already one of them).
-
-        With ``whole=False`` only the shape and dtype are checked here, and
-        :meth:`_check_values` must be applied to each batch: inference then
-        reads large or memory-mapped input only once, batch by batch.
-        """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=reset,
-                          ensure_all_finite=whole)
-        if whole:
-            self._check_values(X, finite_checked=True,
-                               loss=get_loss(self.loss) if reset else None)
-        return X
-
-    def _check_values(self, X, finite_checked=False, loss=None):
-        """Value checks: finite, representable in float32, in the loss's domain.
-
-        ``loss`` defaults to the fitted model's: parameters set after ``fit``
-        change nothing until the next ``fit``.
-        """
-        loss = self.net_.loss if loss is None else loss
-        if not X.size:
-            return
-        if not finite_checked:
-            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
-        if X.dtype == np.float64 and max(X.max(), -X.min()) > _FLOAT32_MAX:
-            raise ValueError(
-                "X has values too large for float32, the precision the network "
-                "computes in; scale the data (e.g. StandardScaler)."
-            )
-        loss.check_domain(X)
+    def _check_values(self, X):
+        """Checks of an inference batch, against the fitted model's loss
+        (parameters set after ``fit`` change nothing until the next ``fit``)."""
+        check_values(X, self.net_.loss, type(self).__name__)
 
     # --------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -259,7 +178,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             "n_features": n_features, "latent_dim": self.latent_dim, "loss": self.loss,
             "linear_path": get_loss(self.loss).trains_in_internal_space, "seed": seed,
             "encoder": self.encoder, "decoder": self.decoder,
-            **self._network_kwargs(n_features),
+            **network_kwargs(self, n_features),
         }
         policy = training_policy(
             n_samples=n_samples, max_epochs=self.max_epochs, batch_size=self.batch_size,
@@ -271,7 +190,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _fit(self, X):
         """Validate X, train the net and set the fitted attributes."""
-        X = self._validate_X(X, reset=True)
+        X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
         device = resolve_device(self.device)
         if self.latent_dim >= X.shape[1] and not getattr(self, "noise", 0):
             warnings.warn(
@@ -290,7 +209,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         module.set_linear_start(**self._start_maps(start, module))
         data = as_float32_tensor(X).to(device)
         with torch_threads(training_threads(module, self.batch_size, device)), \
-                seeded_global_rng(seed, device):
+                seeded_global_rng(seed, device, enabled=bool(module.user_parts)):
             net.partial_fit(data)
         if net.stopped_by_user(self.max_epochs):
             # skorch ends training quietly on KeyboardInterrupt; the
@@ -332,7 +251,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """``fn(module, batch)`` over validated rows of X, checked batch by
         batch; a string ``fn`` names a method of the fitted net."""
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False, whole=False)
+        X = validate_X(self, X, reset=False)
         fn = getattr(self.net_, fn) if isinstance(fn, str) else fn
         return self._map(fn, X, self._check_values)
 
@@ -374,7 +293,14 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         return self._map(lambda module, batch: module.decode(batch), Z)
 
     def score_samples(self, X):
-        """Per-sample score (higher is better); see the leaf class for its unit.
+        """How typical each sample is of the training data (higher is more typical).
+
+        :class:`AutoencoderTransformer`: minus the reconstruction error,
+        averaged over features (minus the mean of :meth:`feature_errors`).
+        :class:`VAETransformer`: the evidence lower bound (ELBO) in nats, a
+        deterministic estimate over a fixed set of posterior draws, so a
+        sample's score does not depend on the batch it comes in;
+        ``-score_samples(X)`` bounds its negative log-likelihood from above.
 
         Parameters
         ----------
@@ -384,6 +310,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            Per-sample scores, in X's floating dtype.
         """
         return self._map_rows("score_batch", X)
 
@@ -397,10 +324,12 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples whose reconstruction to examine.
 
         Returns
         -------
         errors : ndarray of shape (n_samples, n_features)
+            Per-feature errors, in X's floating dtype.
         """
         return self._map_rows("feature_errors", X)
 

@@ -87,7 +87,8 @@ class AutoencoderModule(nn.Module):
         row); a VAE's encoder outputs any width, on which the module adds the
         mean and log-variance heads. The decoder maps codes to
         ``n_features`` values (before the loss's link). There is no linear
-        path with a user's network.
+        path with a user's network. ``user_parts`` names the submodules that
+        are users' networks.
 
     The network works in an internal space, ``(x - center) / scale`` with
     ``center`` and ``scale`` set by :meth:`set_linear_start` (the identity
@@ -107,7 +108,7 @@ class AutoencoderModule(nn.Module):
             n_features, latent_dim, hidden_layer_sizes, activation, architecture,
             image_shape, channels)
         # Users' networks replace the built-in ones; skae never re-initializes them.
-        self._user_parts = frozenset(
+        self.user_parts = frozenset(
             name for name, factory in (("encoder_body", encoder), ("decoder", decoder))
             if factory is not None)
         if encoder is not None:
@@ -127,7 +128,7 @@ class AutoencoderModule(nn.Module):
         # Codes are reported as internal codes times code_scale.
         self.register_buffer("code_scale", torch.ones((), dtype=torch.float32))
         # A linear path needs nonlinear parts whose last layers skae can zero.
-        self.linear_path = bool(linear_path) and not self._user_parts
+        self.linear_path = bool(linear_path) and not self.user_parts
         if self.linear_path:
             # code = linear_encoder(x_internal) + code(encoder_body(x_internal)),
             # reconstruction = linear_decoder(code) + decoder(code): linear maps
@@ -142,7 +143,7 @@ class AutoencoderModule(nn.Module):
         scheme), then zero the linear path and the corrections' last layers.
         Users' networks keep the initialization they were built with."""
         for name, child in self.named_children():
-            if name not in self._user_parts:
+            if name not in self.user_parts:
                 for part in child.modules():
                     if isinstance(part, WEIGHTED_LAYERS):
                         init_layer(part, generator)
@@ -154,7 +155,7 @@ class AutoencoderModule(nn.Module):
                     nn.init.zeros_(part.bias)
 
     def _init_code_head(self, width, latent_dim):
-        if "encoder_body" in self._user_parts:
+        if "encoder_body" in self.user_parts:
             if width != latent_dim:
                 raise ValueError(f"encoder {type(self.encoder_body).__name__} must output "
                                  f"latent_dim={latent_dim} values per row (the code); it "

@@ -117,6 +117,10 @@ class AutoencoderNet(NeuralNet):
         if getattr(self, "initialized_", False):
             self._make_generators()
 
+    def restore_history(self, rows):
+        """Replace the history with ``rows`` (a saved ``list(history)``)."""
+        self.history = type(self.history)(rows)
+
     def stopped_by_user(self, epochs):
         """Whether the last training, asked for ``epochs`` epochs, was cut
         short by an interrupt (Ctrl-C) rather than ended by early stopping."""

@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
+from ._runtime import seeded_global_rng
+
 __all__ = ["ACTIVATIONS", "builtin_networks", "user_network"]
 
 #: Names accepted by the ``activation`` parameter, mapped to torch modules.
@@ -123,8 +125,8 @@ def builtin_networks(n_features, latent_dim, hidden_layer_sizes=(), activation="
 def user_network(factory, name, n_features, latent_dim, n_inputs, seed):
     """``(network, output width)`` of a user's ``factory(n_features,
     latent_dim)``, built and checked on two rows of ``n_inputs`` values with
-    torch's global generator seeded by ``seed`` inside
-    :func:`torch.random.fork_rng` (its state is restored after).
+    torch's global generator seeded by ``seed`` (and restored after, see
+    :func:`skae._runtime.seeded_global_rng`).
 
     Raises
     ------
@@ -133,8 +135,7 @@ def user_network(factory, name, n_features, latent_dim, n_inputs, seed):
     ValueError
         If the network does not map 2-D float32 rows to 2-D rows.
     """
-    with torch.random.fork_rng(devices=[]):
-        torch.default_generator.manual_seed(seed)
+    with seeded_global_rng(seed):
         network = factory(n_features, latent_dim)
         if not isinstance(network, nn.Module):
             raise TypeError(f"{name}={factory!r} returned {type(network).__name__}; it must "

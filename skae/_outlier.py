@@ -105,12 +105,12 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
             Training data, mostly normal.
 
         y : Ignored
-            Not used, present for API consistency by convention.
+            Outlier detection is unsupervised.
 
         Returns
         -------
-        self : object
-            Fitted estimator.
+        self : AutoencoderOutlierDetector
+            This detector, with ``estimator_`` and ``offset_``.
         """
         estimator = self._new_estimator().fit(X)
         scores = estimator.score_samples(X)
@@ -139,10 +139,12 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples to score.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            Higher for samples more like the training data.
         """
         check_is_fitted(self)
         return self.estimator_.score_samples(X)
@@ -153,10 +155,12 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples to score.
 
         Returns
         -------
         decision : ndarray of shape (n_samples,)
+            Negative for outliers, positive for inliers.
         """
         return self.score_samples(X) - self.offset_
 
@@ -166,10 +170,12 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples to label.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
+            +1 or -1 for each sample.
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
@@ -182,10 +188,12 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Samples to explain, typically those :meth:`predict` calls outliers.
 
         Returns
         -------
         errors : ndarray of shape (n_samples, n_features)
+            Each feature's error; the largest point at what is unusual.
         """
         check_is_fitted(self)
         return self.estimator_.feature_errors(X)

@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
-from skorch.history import History
 
 from . import __version__
 from ._autoencoder import AutoencoderTransformer
@@ -226,7 +225,7 @@ def _restore_net(estimator, document, fitted):
                               config["device"])
     net.initialize()
     net.module_.load_state_dict(document["weights"], strict=True)
-    net.history = History(json.loads(document["history"]))
+    net.restore_history(json.loads(document["history"]))
     curves = document["curves"]
     estimator.loss_curve_ = curves["loss_curve_"].numpy()
     estimator.validation_loss_curve_ = (curves["validation_loss_curve_"].numpy()

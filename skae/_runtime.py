@@ -3,13 +3,12 @@ tensor the data becomes (torch and numpy only)."""
 
 import math
 import re
+import threading
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-
-from ._networks import WEIGHTED_LAYERS
 
 __all__ = ["as_float32_tensor", "resolve_device", "seed_from", "seeded_global_rng",
            "torch_threads", "training_threads"]
@@ -107,8 +106,8 @@ def _multiply_adds_per_row(module):
             positions = output.shape[2:]
         counts.append(layer.weight.numel() * math.prod(positions))
 
-    hooks = [m.register_forward_hook(count) for m in module.modules()
-             if isinstance(m, WEIGHTED_LAYERS)]
+    layers = (torch.nn.Linear, torch.nn.modules.conv._ConvNd)  # convolutions of any kind
+    hooks = [m.register_forward_hook(count) for m in module.modules() if isinstance(m, layers)]
     try:
         with torch.no_grad():
             module.eval()(module.center[None])
@@ -118,14 +117,26 @@ def _multiply_adds_per_row(module):
     return sum(counts)
 
 
+#: Held while a block owns torch's global generator: concurrent fits in
+#: threads would otherwise save and restore each other's states.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
 @contextmanager
-def seeded_global_rng(seed, device):
+def seeded_global_rng(seed, device="cpu", enabled=True):
     """torch's global generator (and ``device``'s) seeded with ``seed`` for
-    the block, then restored: layers that draw from it while training (a
-    user's dropout) are reproducible, and the caller's state is untouched."""
+    the block, then restored: what draws from it (a user's network built or
+    trained with dropout) is reproducible, and the caller's state untouched.
+
+    The generator is process-wide: blocks in other threads wait for this one.
+    ``enabled=False`` does nothing (skae's own networks never draw from it).
+    """
+    if not enabled:
+        yield
+        return
     device = torch.device(device)
     devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=devices):
         torch.default_generator.manual_seed(seed)
         for index in devices:
             with torch.cuda.device(index):

@@ -6,7 +6,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder, extend_init
+from ._base import _BaseAutoencoder
+from ._checks import extend_init
 from ._docstrings import fill_docstring
 from ._linear_start import MIN_VARIANCE
 from ._modules import VAEModule
@@ -58,7 +59,8 @@ class VAETransformer(_BaseAutoencoder):
     See Also
     --------
     AutoencoderTransformer : Deterministic autoencoder.
-    sklearn.decomposition.PCA : The linear baseline.
+    AutoencoderOutlierDetector : Outlier detection with the ELBO as score.
+    sklearn.decomposition.PCA : Probabilistic PCA is where the VAE starts.
 
     Examples
     --------
@@ -92,25 +94,6 @@ class VAETransformer(_BaseAutoencoder):
         if not module.linear_path:
             return {"center": start.center, "scale": start.scale, **floor}
         return {**start.ppca_maps(self.latent_dim), **floor}
-
-    def score_samples(self, X):
-        """Per-sample evidence lower bound (ELBO), in nats.
-
-        A deterministic Monte Carlo estimate over a fixed set of posterior
-        draws: the same sample always gets the same score, whatever batch it
-        comes in. Higher is better; ``-score_samples(X)`` is the negative
-        ELBO, an upper bound on each sample's negative log-likelihood.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        elbo : ndarray of shape (n_samples,)
-        """
-        return super().score_samples(X)
 
     @validate_params(
         {"n_samples": [Interval(Integral, 1, None, closed="left")],

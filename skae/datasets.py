@@ -240,24 +240,6 @@ def _read_csv(path, label_column):
 
 
 def _scale(X_train, X_test, scale):
-    """Scale both parts with statistics of the training part."""
-    if scale == "auto":
-        if X_train.min() >= 0 and X_train.max() <= 1:
-            scale = "none"
-        elif X_train.min() >= 0 and np.all(X_train == np.round(X_train)):
-            scale = "max"  # non-negative integers: counts or pixel intensities
-        else:
-            scale = "standard"
-    if scale == "standard":
-        scaler = StandardScaler().fit(X_train)
-        return scaler.transform(X_train), scaler.transform(X_test), scale
-    if scale == "max":
-        top = X_train.max() or 1.0
-        return X_train / top, X_test / top, scale
-    return X_train, X_test, scale
-
-
-def _scale(X_train, X_test, scale):
     """Both parts scaled with statistics of the training part, and the
     scaling used (``"auto"`` resolved)."""
     if scale == "auto":

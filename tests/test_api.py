@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
@@ -240,13 +241,39 @@ def test_early_stopping_and_loss_curves(small_X):
     assert est.n_iter_ < 500
     assert est.validation_loss_curve_.shape == est.loss_curve_.shape == (est.n_iter_,)
     assert est.loss_curve_[-1] < est.loss_curve_[0]
-    # The best epoch's weights are restored: the held-out loss of the final
-    # model is the curve's minimum, not its last value.
-    assert np.argmin(est.validation_loss_curve_) <= est.n_iter_ - 3
+    assert np.argmin(est.validation_loss_curve_) == est.n_iter_ - 1 - 3  # patience 3
 
     est = AutoencoderTransformer(**{**FAST, "early_stopping": False}).fit(small_X)
     assert est.n_iter_ == FAST["max_epochs"]
     assert est.validation_loss_curve_ is None
+
+
+def _held_out_loss(est, X):
+    """The fitted model's loss on the rows that early stopping held out."""
+    net = est.net_
+    _, valid = net.get_split_datasets(torch.from_numpy(X.astype(np.float32)))
+    net.module_.eval()
+    net.start_validation()
+    total = sum(float(net.validation_step(batch)["loss"]) * len(batch[0])
+                for batch in net.get_iterator(valid))
+    return total / len(valid)
+
+
+def test_early_stopping_restores_the_best_epochs_weights(small_X):
+    est = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=500, patience=3,
+                                 lr=1e-2, random_state=0).fit(small_X)
+    curve = est.validation_loss_curve_
+    assert curve[-1] > curve.min()  # the last epochs were worse ...
+    assert _held_out_loss(est, small_X) == pytest.approx(curve.min(), rel=1e-6)  # ... undone
+
+
+def test_early_stopping_keeps_the_pca_start_when_no_epoch_beats_it(small_X):
+    est = AutoencoderTransformer(hidden_layer_sizes=(16,), max_epochs=50, patience=2,
+                                 lr=0.3, random_state=0).fit(small_X)
+    assert est.validation_loss_curve_.min() > _held_out_loss(est, small_X)
+    pca = PCA(2).fit(small_X)  # the untrained network: PCA's scores, up to sign
+    np.testing.assert_allclose(np.abs(est.transform(small_X)), np.abs(pca.transform(small_X)),
+                               atol=1e-5)
 
 
 def test_tiny_data_trains_without_validation(Est):

@@ -77,6 +77,18 @@ def test_user_networks_are_seeded_by_fit_and_leave_global_rng_alone(case, small_
     np.testing.assert_array_equal(restored.transform(small_X), a.transform(small_X))
 
 
+def test_fits_in_threads_are_reproducible_and_leave_global_rng_alone(small_X):
+    from concurrent.futures import ThreadPoolExecutor
+
+    state = torch.random.get_rng_state()
+    with ThreadPoolExecutor(3) as pool:
+        models = list(pool.map(lambda _: CASES["ae"]().fit(small_X), range(3)))
+    reference = CASES["ae"]().fit(small_X).transform(small_X)
+    for model in models:
+        np.testing.assert_array_equal(model.transform(small_X), reference)
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
 def test_vae_adds_mean_and_log_variance_heads_on_the_encoder(small_X):
     vae = CASES["vae"]().fit(small_X)
     head = vae.net_.module_.code

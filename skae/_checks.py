@@ -1,0 +1,96 @@
+"""The transformers' parameters and inputs: the leaves' ``__init__``, the
+built-in networks' parameters, and the checks on X."""
+
+import inspect
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import assert_all_finite
+from sklearn.utils.validation import validate_data
+
+__all__ = ["check_values", "extend_init", "network_kwargs", "validate_X"]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def extend_init(base_init, **defaults):
+    """A leaf's ``__init__``: ``base_init``'s parameters plus the keyword-only
+    ``defaults``, each stored unchanged as an attribute.
+
+    scikit-learn reads an estimator's parameters from its ``__init__``
+    signature; this one carries the full signature, so the shared
+    parameters are listed once, in the base class.
+    """
+    base = inspect.signature(base_init)
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
+             for name, value in defaults.items()]
+    signature = base.replace(parameters=[*base.parameters.values(), *extra])
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        for name, value in list(bound.arguments.items())[1:]:
+            setattr(self, name, value)
+
+    __init__.__signature__ = signature
+    return __init__
+
+
+def _positive_ints(value, name, allow_empty=True):
+    """``value`` (an int or a sequence of ints >= 1) as a tuple, or a ValueError."""
+    values = [value] if isinstance(value, Integral) else list(value)
+    if not all(isinstance(v, Integral) and v >= 1 for v in values) or (
+            not values and not allow_empty):
+        raise ValueError(f"{name} must be {'a non-empty tuple of ' if not allow_empty else ''}"
+                         f"positive integers; got {value!r}.")
+    return tuple(int(v) for v in values)
+
+
+def network_kwargs(estimator, n_features):
+    """Validated parameters of the built-in networks, as module arguments."""
+    kwargs = {"hidden_layer_sizes": _positive_ints(estimator.hidden_layer_sizes,
+                                                   "hidden_layer_sizes"),
+              "activation": estimator.activation, "architecture": estimator.architecture}
+    if estimator.architecture == "mlp":
+        return kwargs
+    if estimator.image_shape is None:
+        raise ValueError("architecture='conv' needs image_shape, e.g. (28, 28).")
+    shape = tuple(estimator.image_shape)
+    if (len(shape) not in (2, 3)
+            or not all(isinstance(d, Integral) and d >= 1 for d in shape)):
+        raise ValueError("image_shape must be (height, width) or (channels, height, "
+                         f"width) of positive integers; got {estimator.image_shape!r}.")
+    if int(np.prod(shape)) != n_features:
+        raise ValueError(f"image_shape {shape} has {int(np.prod(shape))} values but X has "
+                         f"{n_features} features per row.")
+    channels = _positive_ints(estimator.conv_channels, "conv_channels", allow_empty=False)
+    return {**kwargs, "image_shape": tuple(int(d) for d in shape), "channels": channels}
+
+
+def validate_X(estimator, X, reset, loss=None):
+    """X validated as float32/float64 (no copy when already one of them).
+
+    With ``loss`` (the loss object at fit) the values are checked too;
+    without, only the shape and dtype, and :func:`check_values` must be
+    applied to each batch: inference then reads large or memory-mapped input
+    only once, batch by batch.
+    """
+    X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
+                      ensure_all_finite=loss is not None)
+    if loss is not None:
+        check_values(X, loss, type(estimator).__name__, finite_checked=True)
+    return X
+
+
+def check_values(X, loss, name, finite_checked=False):
+    """Value checks: finite, representable in float32, in ``loss``'s domain."""
+    if not X.size:
+        return
+    if not finite_checked:
+        assert_all_finite(X, input_name="X", estimator_name=name)
+    if X.dtype == np.float64 and max(X.max(), -X.min()) > _FLOAT32_MAX:
+        raise ValueError(
+            "X has values too large for float32, the precision the network "
+            "computes in; scale the data (e.g. StandardScaler)."
+        )
+    loss.check_domain(X)

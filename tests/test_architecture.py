@@ -1,0 +1,60 @@
+"""The package's layering: imports in one direction, skorch in one layer."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "skae"
+#: The torch layer: torch, numpy and scikit-learn utilities, nothing above it.
+TORCH_LAYER = {"_loss", "_networks", "_modules", "_linear_start", "_batches", "_runtime"}
+#: The skorch layer: the only modules that import skorch.
+SKORCH_LAYER = {"_net", "_callbacks"}
+
+
+def _imports(name):
+    """Top-level packages and skae modules that ``skae/<name>.py`` imports."""
+    tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: a skae module
+                found.add(node.module.split(".")[0] if node.module else "")
+            else:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+MODULES = sorted(p.stem for p in PACKAGE.glob("*.py"))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_only_the_skorch_layer_imports_skorch(name):
+    assert ("skorch" in _imports(name)) == (name in SKORCH_LAYER)
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_LAYER))
+def test_the_torch_layer_imports_nothing_above_it(name):
+    skae_modules = {m for m in _imports(name) if m in MODULES}
+    assert skae_modules <= TORCH_LAYER, skae_modules - TORCH_LAYER
+
+
+@pytest.mark.parametrize("name", sorted(SKORCH_LAYER))
+def test_the_skorch_layer_imports_no_estimator(name):
+    skae_modules = {m for m in _imports(name) if m in MODULES}
+    assert skae_modules <= TORCH_LAYER | SKORCH_LAYER, skae_modules
+
+
+def test_modules_stay_small():
+    """About 300 lines at most; the exceptions say why (ARCHITECTURE.md)."""
+    reasons = {
+        "_base.py": "the one class the transformers share, half of it public docstrings",
+        "_modules.py": "the autoencoder and its VAE subclass, which only make sense together",
+        "datasets.py": "the dataset registry and the user-file and MNIST readers it needs",
+    }
+    sizes = {p.name: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py")}
+    too_long = {name: n for name, n in sizes.items() if n > 310 and name not in reasons}
+    assert not too_long
+    assert all(sizes[name] <= 400 for name in reasons)
