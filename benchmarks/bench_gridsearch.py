@@ -10,11 +10,10 @@ seen inside a worker.
     python benchmarks/bench_gridsearch.py [--repeats 3]
 """
 
-import argparse
 import statistics
-import time
 
 import torch
+from _harness import parser, timed
 from joblib import Parallel, delayed
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
@@ -32,15 +31,14 @@ def search(X, y, n_jobs):
         ("clf", LogisticRegression(max_iter=1000)),
     ])
     grid = GridSearchCV(pipe, {"ae__latent_dim": [2, 4, 8, 16]}, cv=3, n_jobs=n_jobs)
-    start = time.perf_counter()
-    grid.fit(X, y)
-    return time.perf_counter() - start, grid.best_params_["ae__latent_dim"]
+    seconds, _ = timed(grid.fit, X, y)
+    return seconds, grid.best_params_["ae__latent_dim"]
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args(argv)
+    options = parser(__doc__)
+    options.add_argument("--repeats", type=int, default=3)
+    args = options.parse_args(argv)
     X, y = load_digits(return_X_y=True)
     workers = Parallel(n_jobs=2)(delayed(torch.get_num_threads)() for _ in range(2))
     print(f"torch threads: {torch.get_num_threads()} in this process, {workers} in the "

@@ -21,9 +21,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
+from _harness import parser, timed
 
 
 def _rss_mb():
@@ -52,9 +52,8 @@ def case_fit(mnist_dir):
         X = np.random.default_rng(0).random((60000, 784), dtype=np.float32)
     before = _rss_mb()
     _reset_peak()
-    start = time.perf_counter()
-    ae = AutoencoderTransformer(30, max_epochs=1, batch_size=128, random_state=0).fit(X)
-    seconds = time.perf_counter() - start
+    seconds, ae = timed(AutoencoderTransformer(30, max_epochs=1, batch_size=128,
+                                               random_state=0).fit, X)
     model_mb = sum(p.numel() * p.element_size() for p in ae.net_.module_.parameters()) / 2**20
     return {"array_mb": X.nbytes / 2**20, "model_mb": model_mb, "rss_before_mb": before,
             "peak_mb": _peak_mb(), "seconds": seconds}
@@ -70,9 +69,7 @@ def case_memmap(path):
     del train
     before = _rss_mb()
     _reset_peak()
-    start = time.perf_counter()
-    Z = ae.transform(X)
-    seconds = time.perf_counter() - start
+    seconds, Z = timed(ae.transform, X)
     return {"array_mb": X.nbytes / 2**20, "codes_mb": Z.nbytes / 2**20,
             "rss_before_mb": before, "peak_mb": _peak_mb(), "seconds": seconds,
             "rows_per_s": len(X) / seconds}
@@ -85,13 +82,12 @@ def _run(*args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mnist-dir", default=os.environ.get("SKAE_MNIST_DIR"))
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--tmp-dir", default=None)
-    parser.add_argument("--case", choices=["fit", "memmap"], help=argparse.SUPPRESS)
-    parser.add_argument("--path", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    options = parser(__doc__, mnist=True)
+    options.add_argument("--rows", type=int, default=1_000_000)
+    options.add_argument("--tmp-dir", default=None)
+    options.add_argument("--case", choices=["fit", "memmap"], help=argparse.SUPPRESS)
+    options.add_argument("--path", help=argparse.SUPPRESS)
+    args = options.parse_args(argv)
     if args.case == "fit":
         print(json.dumps(case_fit(args.mnist_dir)))
         return

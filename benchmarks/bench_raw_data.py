@@ -9,10 +9,8 @@ of the split and of the model).
     python benchmarks/bench_raw_data.py [--seeds 0 1 2] [--quick]
 """
 
-import argparse
-import time
-
 import numpy as np
+from _harness import Table, parser, timed
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_wine
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
@@ -50,15 +48,15 @@ def test_mse(model, X, latent_dim, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
-    args = parser.parse_args(argv)
+    options = parser(__doc__)
+    options.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    options.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
+    args = options.parse_args(argv)
     print("held-out reconstruction MSE in the data's units, median over seeds "
           f"{args.seeds}; default parameters")
-    header = (f"{'data':<20}{'latent':>7}{'PCA':>12}{'AE':>12}{'AE/PCA':>9}"
-              f"{'VAE':>12}{'VAE/PCA':>10}{'AE s':>7}{'VAE s':>7}")
-    print(header)
+    table = Table([("data", 20, ""), ("latent", 7, "d"), ("PCA", 12, ".4g"), ("AE", 12, ".4g"),
+                   ("AE/PCA", 9, ".3f"), ("VAE", 12, ".4g"), ("VAE/PCA", 10, ".3f"),
+                   ("AE s", 7, ".1f"), ("VAE s", 7, ".1f")])
     for name in args.cases:
         load, dims = CASES[name]
         X = load()
@@ -66,13 +64,11 @@ def main(argv=None):
             row = {}
             for label, model in (("PCA", None), ("AE", AutoencoderTransformer),
                                  ("VAE", VAETransformer)):
-                start = time.perf_counter()
-                row[label] = np.median([test_mse(model, X, d, s) for s in args.seeds])
-                row[label + " s"] = (time.perf_counter() - start) / len(args.seeds)
-            print(f"{name:<20}{d:>7}{row['PCA']:>12.4g}{row['AE']:>12.4g}"
-                  f"{row['AE'] / row['PCA']:>9.3f}{row['VAE']:>12.4g}"
-                  f"{row['VAE'] / row['PCA']:>10.3f}{row['AE s']:>7.1f}{row['VAE s']:>7.1f}",
-                  flush=True)
+                seconds, errors = timed(lambda m=model, X=X, d=d: [test_mse(m, X, d, s)
+                                                                   for s in args.seeds])
+                row[label], row[label + " s"] = np.median(errors), seconds / len(args.seeds)
+            table.row(name, d, row["PCA"], row["AE"], row["AE"] / row["PCA"], row["VAE"],
+                      row["VAE"] / row["PCA"], row["AE s"], row["VAE s"])
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ torch ``RuntimeError``, NaN output, a crash) is a failure and is listed.
     python benchmarks/probe_reliability.py
 """
 
-import argparse
 import tempfile
 import traceback
 import warnings
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import torch
+from _harness import parser
 from sklearn.datasets import load_digits
 
 import skae
@@ -92,7 +92,7 @@ def run_case(make, method, X, fitted):
 
 
 def main(argv=None):
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    parser(__doc__).parse_args(argv)
     torch.set_num_threads(1)
     X = np.ascontiguousarray(load_digits().data[:120] / 16)
     counts, failures = Counter(), []

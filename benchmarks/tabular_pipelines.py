@@ -7,8 +7,7 @@ reducer -> LogisticRegression pipeline, which the main job does not measure.
     python benchmarks/tabular_pipelines.py [--latent-dim 5]
 """
 
-import argparse
-
+from _harness import Table, parser
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
@@ -17,18 +16,20 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderTransformer
-from skae.compare import compare, load_dataset
+from skae.compare import compare
+from skae.datasets import load_dataset
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latent-dim", type=int, default=5)
-    args = parser.parse_args(argv)
+    options = parser(__doc__)
+    options.add_argument("--latent-dim", type=int, default=5)
+    args = options.parse_args(argv)
     d = args.latent_dim
     cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     print(f"standardized tabular data, latent_dim={d}")
-    print(f"{'dataset':<16}{'PCA MSE':>9}{'AE MSE':>9}{'ratio':>7}"
-          f"{'PCA+LR acc':>12}{'AE+LR acc':>11}{'diff':>8}")
+    table = Table([("dataset", 16, ""), ("PCA MSE", 9, ".4f"), ("AE MSE", 9, ".4f"),
+                   ("ratio", 7, ".2f"), ("PCA+LR acc", 12, ".4f"), ("AE+LR acc", 11, ".4f"),
+                   ("diff", 8, "+.4f")])
     for name, load in (("breast_cancer", load_breast_cancer), ("wine", load_wine)):
         results, _ = compare(load_dataset(name), [d], methods=("PCA", "AutoencoderTransformer"),
                              progress=False)
@@ -38,8 +39,7 @@ def main(argv=None):
                                              LogisticRegression(max_iter=1000)),
                                X, y, cv=cv).mean()
                for reducer in (PCA(d, random_state=0), AutoencoderTransformer(d, random_state=0))]
-        print(f"{name:<16}{pca:>9.4f}{ae:>9.4f}{ae / pca:>7.2f}"
-              f"{acc[0]:>12.4f}{acc[1]:>11.4f}{acc[1] - acc[0]:>+8.4f}")
+        table.row(name, pca, ae, ae / pca, acc[0], acc[1], acc[1] - acc[0])
 
 
 if __name__ == "__main__":
