@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 PIP_FLAGS := -q -c constraints.txt
 
-.PHONY: compare test lint docs install
+.PHONY: compare test test-quality lint docs install
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -18,8 +18,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 compare: install
 	$(PY) -m skae.compare
 
+# The fast suite; `make test-quality` runs the slower quality tests (CI runs both).
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not quality"
+
+test-quality: install
+	$(PY) -m pytest -m quality
 
 lint: install
 	$(PY) -m ruff check .

@@ -32,6 +32,7 @@ def test_conv_detector_and_channel_image_shape(small_X):
     assert np.mean(det.predict(small_X) == -1) == pytest.approx(0.1, abs=0.01)
 
 
+@pytest.mark.quality
 def test_conv_autoencoder_beats_pca_on_digits(digits_split):
     X_train, X_test, y_train, y_test = digits_split
     ae = AutoencoderTransformer(latent_dim=2, **CONV).fit(X_train)

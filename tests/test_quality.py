@@ -17,7 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderTransformer, VAETransformer
 
-pytestmark = pytest.mark.xdist_group("quality")
+pytestmark = [pytest.mark.quality, pytest.mark.xdist_group("quality")]
 
 
 def knn_accuracy(model, X_train, X_test, y_train, y_test):
