@@ -18,7 +18,7 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._batches import map_batches
+from ._batches import is_memory_mapped, map_batches
 from ._checks import check_values, network_kwargs, validate_X
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
@@ -170,10 +170,11 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             self.__dict__.update(saved)
             raise
 
-    def _make_net(self, n_samples, n_features, seed, device):
+    def _make_net(self, n_samples, n_features, seed, device, incremental=False):
         """The uninitialized skorch net of this estimator's parameters, for
         data of ``n_samples`` x ``n_features`` (also what :func:`skae.load`
-        rebuilds)."""
+        rebuilds). ``incremental`` (:meth:`partial_fit`): no validation
+        split, early stopping or schedule."""
         module_kwargs = {
             "n_features": n_features, "latent_dim": self.latent_dim, "loss": self.loss,
             "linear_path": get_loss(self.loss).trains_in_internal_space, "seed": seed,
@@ -182,24 +183,24 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         }
         policy = training_policy(
             n_samples=n_samples, max_epochs=self.max_epochs, batch_size=self.batch_size,
-            lr=self.lr, lr_schedule=self.lr_schedule, weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
-            patience=self.patience, device=device, seed=seed, verbose=int(self.verbose),
-            precision=self.precision)
+            lr=self.lr, lr_schedule="constant" if incremental else self.lr_schedule,
+            weight_decay=self.weight_decay,
+            early_stopping=self.early_stopping and not incremental,
+            validation_fraction=self.validation_fraction, patience=self.patience,
+            device=device, seed=seed, verbose=int(self.verbose), precision=self.precision)
         return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
 
-    def _fit(self, X):
-        """Validate X, train the net and set the fitted attributes."""
-        X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+    def _start(self, X, incremental=False):
+        """A new, initialized net for X, at its linear start."""
         device = resolve_device(self.device)
         if self.latent_dim >= X.shape[1] and not getattr(self, "noise", 0):
             warnings.warn(
                 f"latent_dim={self.latent_dim} is not smaller than the {X.shape[1]} features: "
                 "the code is no reduction and the network can learn to copy its input. Use a "
                 "smaller latent_dim, or noise > 0 for an overcomplete denoising autoencoder.",
-                UserWarning, stacklevel=4)
+                UserWarning, stacklevel=5)
         seed = seed_from(self.random_state)
-        net = self._make_net(X.shape[0], X.shape[1], seed, device)
+        net = self._make_net(X.shape[0], X.shape[1], seed, device, incremental)
         net.initialize()
         module = net.module_
         # MSE trains in a centred, scaled space from the PCA solution; BCE's
@@ -207,18 +208,28 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         start = linear_start(X, self.latent_dim, seed=seed,
                              linear=module.reconstruction.trains_in_internal_space)
         module.set_linear_start(**self._start_maps(start, module))
-        data = as_float32_tensor(X).to(device)
-        with torch_threads(training_threads(module, self.batch_size, device)), \
-                seeded_global_rng(seed, device, enabled=bool(module.user_parts)):
-            net.partial_fit(data)
-        if net.stopped_by_user(self.max_epochs):
-            # skorch ends training quietly on KeyboardInterrupt; the
-            # estimator re-raises it and keeps its previous state.
-            raise KeyboardInterrupt(f"{type(self).__name__}.fit was interrupted; the "
-                                    "estimator is left as it was before the call.")
-        history = net.history
         # What skae.load needs to rebuild the net.
-        self._net_config = {"n_samples": X.shape[0], "seed": seed, "device": device}
+        self._net_config = {"n_samples": X.shape[0], "seed": seed, "device": device,
+                            "incremental": incremental}
+        return net
+
+    def _train(self, net, X, epochs):
+        """Train ``net`` on X for ``epochs`` (None: ``max_epochs``) and set the
+        fitted attributes. A memory-mapped X is read batch by batch."""
+        device, module = str(net.device), net.module_
+        data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
+        done = len(net.history)
+        with torch_threads(training_threads(module, self.batch_size, device)), \
+                seeded_global_rng(net.seed + done, device, enabled=bool(module.user_parts)):
+            net.partial_fit(data, epochs=epochs)
+        if net.stopped_by_user(done + (epochs or self.max_epochs)):
+            # skorch ends training quietly on KeyboardInterrupt; the
+            # estimator re-raises it.
+            raise KeyboardInterrupt(
+                f"{type(self).__name__} training was interrupted"
+                + ("; the estimator is left as it was before the call." if epochs is None
+                   else "; the steps already taken are kept."))
+        history = net.history
         self.net_ = net
         self.device_ = device
         self.n_iter_ = len(history)
@@ -228,7 +239,52 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             if "valid_loss" in history[-1]
             else None
         )
+
+    def _fit(self, X):
+        """Validate X, train a new net and set the fitted attributes."""
+        X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+        self._train(self._start(X), X, epochs=None)
         self._warn_if_still_improving()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """One pass of mini-batch steps over X, continuing the training.
+
+        For data that comes in chunks (a stream, a Dask array's blocks, files).
+        The first call sets ``n_features_in_`` and the feature names, and
+        builds the network at its linear start, with the internal centre and
+        scale fixed from this first chunk (make it representative). Each call
+        then runs one epoch over its chunk with the optimizer's state kept;
+        ``n_iter_`` and ``loss_curve_`` grow by one. A network started by
+        ``partial_fit`` has no validation split, early stopping or
+        learning-rate schedule (they need the whole data); after :meth:`fit`,
+        ``partial_fit`` continues the fitted network with its settings, and
+        :meth:`fit` always starts anew. A chunk of another width is a
+        ``ValueError``. An interrupted call keeps the steps already taken.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        if not hasattr(self, "net_"):
+            with self._unchanged_on_failure(), torch.inference_mode(False), \
+                    torch.enable_grad():
+                X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+                self._train(self._start(X, incremental=True), X, epochs=1)
+            return self
+        X = validate_X(self, X, reset=False, loss=self.net_.loss)
+        with torch.inference_mode(False), torch.enable_grad():
+            self._train(self.net_, X, epochs=1)
+        return self
 
     def _warn_if_still_improving(self):
         """ConvergenceWarning when ``max_epochs`` ended a training whose

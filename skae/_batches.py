@@ -1,6 +1,6 @@
-"""How data reaches a network: training batches indexed from one tensor, a
-seeded validation holdout, and inference in bounded memory (torch and numpy
-only)."""
+"""How data reaches a network: training batches indexed from one tensor (or
+read block by block from a memory-mapped array), a seeded validation
+holdout, and inference in bounded memory (torch and numpy only)."""
 
 import copy
 import math
@@ -9,11 +9,25 @@ import mmap
 import numpy as np
 import torch
 
-__all__ = ["Rows", "SeededSplit", "TensorBatches", "map_batches", "n_validation"]
+__all__ = ["Rows", "SeededSplit", "StreamedBatches", "TensorBatches", "is_memory_mapped",
+           "map_batches", "n_validation"]
+
+#: Bytes of rows that a streamed epoch reads from disk at a time.
+_BLOCK_BYTES = 16 * 2**20
+
+
+def is_memory_mapped(X):
+    """Whether ``X`` is a view of a memory-mapped file (``np.memmap``,
+    ``np.load(mmap_mode=...)``): training then reads it block by block."""
+    base = X
+    while isinstance(base, np.ndarray) and not isinstance(base, np.memmap):
+        base = base.base
+    return isinstance(base, (np.memmap, mmap.mmap))
 
 
 class Rows:
-    """Rows ``index`` (all rows when None) of one 2-D tensor, without copying."""
+    """Rows ``index`` (all rows when None) of one 2-D tensor or memory-mapped
+    array, without copying."""
 
     def __init__(self, data, index=None):
         self.data = data
@@ -51,6 +65,69 @@ class TensorBatches:
             yield batch, batch
 
 
+class StreamedBatches:
+    """Mini-batches of :class:`Rows` of a memory-mapped array, in bounded memory.
+
+    An epoch reads the array in contiguous blocks of about 16 MB, in a
+    shuffled order of blocks (disk reads stay sequential), shuffles the rows
+    of each block, and yields full batches across block boundaries; only a
+    block and a batch are in memory at a time. Yields ``(batch, batch)`` as
+    float32 tensors on ``device``.
+    """
+
+    def __init__(self, rows, batch_size, shuffle=False, generator=None, device="cpu"):
+        self.rows = rows
+        self.batch_size = max(1, int(batch_size))
+        self.shuffle = shuffle
+        self.generator = generator
+        self.device = device
+        row_bytes = rows.data.shape[1] * rows.data.dtype.itemsize
+        per_block = max(1, _BLOCK_BYTES // max(row_bytes * self.batch_size, 1))
+        self.block_rows = per_block * self.batch_size
+
+    def __len__(self):
+        return math.ceil(len(self.rows) / self.batch_size)
+
+    def _blocks(self):
+        """Row blocks ``(start, stop)`` in reading order."""
+        n = len(self.rows.data)
+        starts = torch.arange(0, n, self.block_rows)
+        if self.shuffle:
+            starts = starts[torch.randperm(len(starts), generator=self.generator)]
+        return [(int(s), min(int(s) + self.block_rows, n)) for s in starts]
+
+    def _read(self, start, stop):
+        """The block's rows that belong to these :class:`Rows`, shuffled when
+        training, as one float32 copy."""
+        rows = np.arange(stop - start)
+        index = self.rows.index
+        if index is not None:
+            rows = index[np.searchsorted(index, start):np.searchsorted(index, stop)] - start
+        if self.shuffle:
+            rows = rows[torch.randperm(len(rows), generator=self.generator).numpy()]
+        return torch.from_numpy(np.asarray(self.rows.data[start:stop][rows], dtype=np.float32))
+
+    def __iter__(self):
+        size, carry = self.batch_size, None
+        for start, stop in self._blocks():
+            block, first = self._read(start, stop), 0
+            if carry is not None:  # complete the batch begun in the last block
+                first = size - len(carry)
+                carry = torch.cat([carry, block[:first]])
+                if len(carry) < size:
+                    continue
+                yield carry.to(self.device), carry.to(self.device)
+                carry = None
+            full = first + (len(block) - first) // size * size
+            for at in range(first, full, size):
+                batch = block[at:at + size].to(self.device)
+                yield batch, batch
+            carry = block[full:].clone() if full < len(block) else None
+        if carry is not None:
+            batch = carry.to(self.device)
+            yield batch, batch
+
+
 def n_validation(n_samples, fraction):
     """Rows to hold out for validation: 0 when either part would be empty."""
     n_valid = math.ceil(fraction * n_samples)
@@ -58,7 +135,8 @@ def n_validation(n_samples, fraction):
 
 
 class SeededSplit:
-    """skorch ``train_split``: a seeded random holdout of a data tensor."""
+    """skorch ``train_split``: a seeded random holdout of a data tensor, or
+    of a memory-mapped array (the held-out rows then copied, as float32)."""
 
     def __init__(self, fraction, seed):
         self.fraction = fraction
@@ -67,6 +145,10 @@ class SeededSplit:
     def __call__(self, data, y=None):
         n_valid = n_validation(len(data), self.fraction)
         perm = np.random.default_rng(self.seed).permutation(len(data))
+        if isinstance(data, np.ndarray):
+            valid = np.sort(perm[:n_valid])
+            held_out = torch.from_numpy(np.array(data[valid], dtype=np.float32))
+            return Rows(data, np.sort(perm[n_valid:])), Rows(held_out)
         index = torch.as_tensor(perm, device=data.device)
         return Rows(data, index[n_valid:]), Rows(data, index[:n_valid])
 

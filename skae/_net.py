@@ -13,12 +13,13 @@ History, callbacks and printing are skorch's own. With the callbacks in
 
 import math
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 from torch import nn
 
-from ._batches import Rows, SeededSplit, TensorBatches, n_validation
+from ._batches import Rows, SeededSplit, StreamedBatches, TensorBatches, n_validation
 from ._callbacks import EarlyStoppingFromStart, EpochLog, LossGuard
 
 __all__ = ["AutoencoderNet", "VAENet", "training_policy"]
@@ -85,8 +86,8 @@ class AutoencoderNet(NeuralNet):
         self.seed = seed
         self.precision = precision
 
-    _GENERATORS = ("generator_", "noise_generator_", "valid_noise_generator_",
-                   "sample_generator_")
+    _TRANSIENT = ("generator_", "noise_generator_", "valid_noise_generator_",
+                   "sample_generator_", "split_")
 
     @property
     def loss(self):
@@ -108,7 +109,7 @@ class AutoencoderNet(NeuralNet):
         # Generators are tied to a device (a CUDA one cannot be unpickled
         # without CUDA): they are made anew, seeded, on the loading device.
         state = super().__getstate__()
-        for name in self._GENERATORS:
+        for name in self._TRANSIENT:
             state.pop(name, None)
         return state
 
@@ -137,11 +138,25 @@ class AutoencoderNet(NeuralNet):
         return Rows(X)
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        if not self.train_split:
-            return self.get_dataset(X), None
-        return self.train_split(X)
+        # One split per training (early stopping asks for it too): a
+        # memory-mapped X's held-out rows are copied once.
+        cached = getattr(self, "split_", None)
+        if cached is not None and cached[0] is X:
+            return cached[1]
+        split = (self.get_dataset(X), None) if not self.train_split else self.train_split(X)
+        self.split_ = (X, split)
+        return split
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        try:
+            return super().partial_fit(X, y, classes, **fit_params)
+        finally:
+            self.split_ = None  # the data is not the net's to keep
 
     def get_iterator(self, dataset, training=False):
+        if isinstance(dataset.data, np.ndarray):  # memory-mapped: read block by block
+            return StreamedBatches(dataset, self.batch_size, shuffle=training,
+                                   generator=self.generator_, device=self.device)
         return TensorBatches(dataset, self.batch_size, shuffle=training,
                              generator=self.generator_)
 

@@ -80,7 +80,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "score_samples"]), None],
+        "estimator": [HasMethods(["fit", "score_samples"]), None],  # partial_fit: optional
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
     }
 
@@ -113,19 +113,53 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
             This detector, with ``estimator_`` and ``offset_``.
         """
         estimator = self._new_estimator().fit(X)
-        scores = estimator.score_samples(X)
+        self._set_fitted(estimator, estimator.score_samples(X))
+        return self
+
+    def _set_fitted(self, estimator, scores):
+        """The fitted attributes, ``offset_`` from the training ``scores``;
+        set only now, so a failed or interrupted re-fit leaves the previous
+        model whole."""
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
             offset = q1 - 1.5 * (q3 - q1)
         else:
             offset = np.percentile(scores, 100.0 * self.contamination)
-        # Set only now: a failed or interrupted re-fit leaves the previous model whole.
         self.__dict__.pop("feature_names_in_", None)
         self.estimator_ = estimator
         self.offset_ = float(offset)
         self.n_features_in_ = estimator.n_features_in_
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
+
+    def partial_fit(self, X, y=None):
+        """Train the wrapped estimator one more pass on a chunk of X.
+
+        The first call clones the estimator and sets ``offset_`` from this
+        chunk's scores, as :meth:`fit` does; later calls leave ``offset_``
+        alone. After streaming, recompute it from a representative sample:
+        ``detector.offset_ = np.percentile(detector.score_samples(sample),
+        100 * contamination)`` (or Tukey's fence for ``"auto"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data, mostly normal.
+
+        y : Ignored
+            Outlier detection is unsupervised.
+
+        Returns
+        -------
+        self : AutoencoderOutlierDetector
+            This detector, its estimator trained one more pass.
+        """
+        if hasattr(self, "estimator_"):
+            self.estimator_.partial_fit(X)
+            return self
+        self._validate_params()
+        estimator = self._new_estimator().partial_fit(X)
+        self._set_fitted(estimator, estimator.score_samples(X))
         return self
 
     def score_samples(self, X):

@@ -222,7 +222,7 @@ def _restore_net(estimator, document, fitted):
     if config["device"] != "cpu" and not torch.cuda.is_available():
         config["device"] = "cpu"
     net = estimator._make_net(config["n_samples"], fitted["n_features_in_"], config["seed"],
-                              config["device"])
+                              config["device"], incremental=config["incremental"])
     net.initialize()
     net.module_.load_state_dict(document["weights"], strict=True)
     net.restore_history(json.loads(document["history"]))
