@@ -29,6 +29,7 @@ from ._runtime import (
     resolve_device,
     seed_from,
     seeded_global_rng,
+    shared_seed,
     torch_threads,
     training_threads,
 )
@@ -199,7 +200,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 "the code is no reduction and the network can learn to copy its input. Use a "
                 "smaller latent_dim, or noise > 0 for an overcomplete denoising autoencoder.",
                 UserWarning, stacklevel=5)
-        seed = seed_from(self.random_state)
+        seed = shared_seed(seed_from(self.random_state))
         net = self._make_net(X.shape[0], X.shape[1], seed, device, incremental)
         net.initialize()
         module = net.module_

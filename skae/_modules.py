@@ -298,14 +298,14 @@ image_shape, channels, linear_path, seed, encoder, decoder
         return self.running_variance.clamp_min(self.min_variance)
 
     @torch.no_grad()
-    def update_variance(self, raw, xn, momentum=1.0 / _VARIANCE_WINDOW):
-        """Move the decoder variance towards this batch's mean squared residual.
+    def update_variance(self, residual, momentum=1.0 / _VARIANCE_WINDOW):
+        """Move the decoder variance towards a batch's mean squared residual
+        ``residual`` (internal space).
 
         A running mean over the first ``1 / momentum`` updates, then an
         exponential moving average.
         """
         rate = max(momentum, 1.0 / float(self.variance_updates + 1))
-        residual = ((xn - raw) ** 2).mean()
         self.running_variance.lerp_(residual.to(self.running_variance.dtype), rate)
         self.variance_updates += 1
 

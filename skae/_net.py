@@ -21,6 +21,7 @@ from torch import nn
 
 from ._batches import Rows, SeededSplit, StreamedBatches, TensorBatches, n_validation
 from ._callbacks import EarlyStoppingFromStart, EpochLog, LossGuard
+from ._runtime import data_parallel
 
 __all__ = ["AutoencoderNet", "VAENet", "training_policy"]
 
@@ -99,11 +100,16 @@ class AutoencoderNet(NeuralNet):
         return super().initialize()
 
     def _make_generators(self):
-        # Batch order on the CPU; corruption and posterior draws where the data is.
+        # Batch order on the CPU (the same in every process of a data-parallel
+        # fit); corruption and posterior draws where the data is (each
+        # process's own, for its own rows).
+        rank = 4 * data_parallel()[0]
         self.generator_ = torch.Generator().manual_seed(self.seed)
-        self.noise_generator_ = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        self.noise_generator_ = torch.Generator(device=self.device).manual_seed(
+            self.seed + 1 + rank)
         self.valid_noise_generator_ = torch.Generator(device=self.device)
-        self.sample_generator_ = torch.Generator(device=self.device).manual_seed(self.seed + 3)
+        self.sample_generator_ = torch.Generator(device=self.device).manual_seed(
+            self.seed + 3 + rank)
 
     def __getstate__(self):
         # Generators are tied to a device (a CUDA one cannot be unpickled
@@ -155,10 +161,14 @@ class AutoencoderNet(NeuralNet):
 
     def get_iterator(self, dataset, training=False):
         if isinstance(dataset.data, np.ndarray):  # memory-mapped: read block by block
-            return StreamedBatches(dataset, self.batch_size, shuffle=training,
-                                   generator=self.generator_, device=self.device)
-        return TensorBatches(dataset, self.batch_size, shuffle=training,
-                             generator=self.generator_)
+            batches = StreamedBatches(dataset, self.batch_size, shuffle=training,
+                                      generator=self.generator_, device=self.device)
+        else:
+            batches = TensorBatches(dataset, self.batch_size, shuffle=training,
+                                    generator=self.generator_)
+        if training and getattr(self, "world_", 1) > 1:
+            return _Shards(self, batches)
+        return batches
 
     # training ------------------------------------------------------------
     def get_default_callbacks(self):
@@ -171,6 +181,7 @@ class AutoencoderNet(NeuralNet):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         # Which batch events anyone listens to, decided once per fit.
         self.silent_events_ = {event for event in _BATCH_EVENTS if not self._listens(event)}
+        self.rank_, self.world_ = data_parallel()
         return super().on_train_begin(net, X=X, y=y, **kwargs)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
@@ -214,6 +225,10 @@ class AutoencoderNet(NeuralNet):
             self.notify("on_batch_end", batch=batch, training=training, **step)
             # Free this batch's outputs before the next forward pass allocates.
             del step
+        if training and getattr(self, "world_", 1) > 1:  # every process's rows
+            both = torch.stack([total, torch.tensor(float(n_rows), device=total.device)])
+            torch.distributed.all_reduce(both)
+            total, n_rows = both[0], int(both[1])
         loss = total.item() / max(n_rows, 1)
         key = prefix + "_loss"
         earlier = [row[key] for row in self.history[:-1] if key in row]
@@ -226,9 +241,29 @@ class AutoencoderNet(NeuralNet):
         training mode for the whole epoch, see :meth:`run_single_epoch`)."""
         Xi, target = batch
         y_pred = self.infer(self.corrupt(Xi), **fit_params)
+        self.before_loss(y_pred, target)
         loss = self.get_loss(y_pred, target, X=Xi, training=True)
         loss.backward()
+        self.sync_gradients(len(Xi))
         return {"loss": loss, "y_pred": y_pred}
+
+    def before_loss(self, y_pred, target):
+        """Hook between the forward pass and the loss of a training step."""
+
+    def sync_gradients(self, n_rows):
+        """In a data-parallel fit, replace each process's gradient (of the
+        mean loss over its ``n_rows``) by the gradient of the mean over the
+        whole batch: one all-reduce per step, so every process makes the same
+        update as a single process on the whole batch would."""
+        if getattr(self, "world_", 1) == 1:
+            return
+        params = [p for p in self.module_.parameters() if p.requires_grad]
+        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
+                          for p in params]) * n_rows
+        torch.distributed.all_reduce(flat)
+        flat /= self.global_rows_
+        for p, grad in zip(params, flat.split([p.numel() for p in params]), strict=True):
+            p.grad = grad.view_as(p)
 
     def validation_step(self, batch, **fit_params):
         """Validation loss of a batch: of reconstructing it from its
@@ -282,6 +317,28 @@ class AutoencoderNet(NeuralNet):
         return -self.feature_errors(module, X).mean(dim=-1)
 
 
+class _Shards:
+    """A data-parallel process's part of each training batch: rows
+    ``rank::world`` (the batch order is the same in every process; a last
+    batch of fewer rows than processes is left out). Records the whole
+    batch's size on the net for :meth:`AutoencoderNet.sync_gradients`."""
+
+    def __init__(self, net, batches):
+        self.net, self.batches = net, batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        rank, world = self.net.rank_, self.net.world_
+        for batch, _ in self.batches:
+            if len(batch) < world:  # a last batch too small to share is left out
+                continue
+            self.net.global_rows_ = len(batch)
+            part = batch[rank::world]
+            yield part, part
+
+
 class VAENet(AutoencoderNet):
     """skorch net training a :class:`~skae._modules.VAEModule` on the
     negative ELBO (reconstruction log-likelihood plus ``beta`` times KL),
@@ -299,16 +356,21 @@ class VAENet(AutoencoderNet):
             fit_params = {**fit_params, "generator": self.sample_generator_}
         return super().infer(x, **fit_params)
 
-    def train_step_single(self, batch, **fit_params):
-        """As the autoencoder's, with the decoder variance moved to this
-        batch's residual before the loss (its closed-form optimum)."""
-        Xi, target = batch
-        y_pred = self.infer(self.corrupt(Xi), **fit_params)
-        if self.loss.learns_variance:
-            self.module_.update_variance(y_pred[0].detach(), self.module_.normalize(target))
-        loss = self.get_loss(y_pred, target, X=Xi, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
+    def before_loss(self, y_pred, target):
+        """Move a Gaussian decoder's variance to this batch's mean squared
+        residual (its closed-form optimum; over all processes' rows in a
+        data-parallel fit)."""
+        if not self.loss.learns_variance:
+            return
+        with torch.no_grad():
+            squared = (self.module_.normalize(target) - y_pred[0]) ** 2
+            residual = squared.mean()
+            if getattr(self, "world_", 1) > 1:
+                both = torch.stack([squared.sum(), torch.tensor(float(squared.numel()),
+                                                                device=squared.device)])
+                torch.distributed.all_reduce(both)
+                residual = both[0] / both[1]
+        self.module_.update_variance(residual)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         raw, _, mu, logvar = y_pred

@@ -10,8 +10,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-__all__ = ["as_float32_tensor", "resolve_device", "seed_from", "seeded_global_rng",
-           "torch_threads", "training_threads"]
+__all__ = ["as_float32_tensor", "data_parallel", "resolve_device", "seed_from",
+           "seeded_global_rng", "shared_seed", "torch_threads", "training_threads"]
 
 
 def resolve_device(device):
@@ -115,6 +115,24 @@ def _multiply_adds_per_row(module):
         for hook in hooks:
             hook.remove()
     return sum(counts)
+
+
+def data_parallel():
+    """``(rank, world_size)`` of the torch.distributed process group a fit
+    runs in (``(0, 1)`` outside one, or in a group of one process)."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def shared_seed(seed):
+    """``seed`` as rank 0 drew it, in every process of a data-parallel fit."""
+    if data_parallel()[1] == 1:
+        return seed
+    box = [seed]
+    torch.distributed.broadcast_object_list(box, src=0)
+    return int(box[0])
 
 
 #: Held while a block owns torch's global generator: concurrent fits in
