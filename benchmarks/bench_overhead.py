@@ -115,6 +115,8 @@ def main(argv=None):
     options.add_argument("--device", default="cpu")
     options.add_argument("--mnist-rows", type=int, default=60000)
     options.add_argument("--mnist-epochs", type=int, default=2)
+    options.add_argument("--no-precision", action="store_true",
+                         help="skip the bf16-against-float32 table")
     args = options.parse_args(argv)
 
     digits = (load_digits().data / 16.0).astype(np.float32)
@@ -134,6 +136,8 @@ def main(argv=None):
                (source, X784, (512, 256), 30, args.mnist_epochs, 128)]
     for config in configs:
         compare(table, *config, args.pairs, args.device)
+    if args.no_precision:
+        return
     print("\nprecision='bf16' (autocast) against '32': skae fit seconds, median ratio, "
           "last training loss")
     table = Table([("data", 10, ""), ("network", 24, ""), ("32 s", 9, ".3f"),
