@@ -53,6 +53,7 @@ def test_modules_stay_small():
         "_base.py": "the one class the transformers share, half of it public docstrings",
         "_modules.py": "the autoencoder and its VAE subclass, which only make sense together",
         "datasets.py": "the dataset registry and the user-file and MNIST readers it needs",
+        "_net.py": "the two skorch nets and their one training policy, data-parallel step included",
     }
     sizes = {p.name: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py")}
     too_long = {name: n for name, n in sizes.items() if n > 310 and name not in reasons}
