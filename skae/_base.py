@@ -1,5 +1,5 @@
-"""Shared base class of skae's transformers: parameters, input checks, the
-fit (data to a trained skorch net) and batched inference."""
+"""Shared base class of skae's transformers: parameters and the fit (data to a
+trained skorch net); inference is in ``_inference.py``."""
 
 import warnings
 from contextlib import contextmanager
@@ -14,12 +14,11 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ._batches import is_memory_mapped, map_batches
-from ._checks import check_values, network_kwargs, validate_X
+from ._batches import is_memory_mapped
+from ._checks import network_kwargs, validate_X
+from ._inference import _InferenceMixin
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
 from ._net import training_policy
@@ -34,12 +33,9 @@ from ._runtime import (
     training_threads,
 )
 
-# Rows per batch at inference time: large enough to amortise the Python
-# overhead, small enough to keep memory bounded on big inputs.
-_INFERENCE_BATCH_SIZE = 4096
 
-
-class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _BaseAutoencoder(_InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                       BaseEstimator):
     """Base class of the autoencoder transformers.
 
     A leaf sets what it trains through two hooks: :meth:`_build_net` (the
@@ -130,12 +126,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """Arguments of ``module.set_linear_start`` for the
         :class:`~skae._linear_start.LinearStart` ``start``."""
         raise NotImplementedError
-
-    # ------------------------------------------------------------------ checks
-    def _check_values(self, X):
-        """Checks of an inference batch, against the fitted model's loss
-        (parameters set after ``fit`` change nothing until the next ``fit``)."""
-        check_values(X, self.net_.loss, type(self).__name__)
 
     # --------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -299,118 +289,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
                 f"{name} loss was still improving; increase max_epochs for a better fit.",
                 ConvergenceWarning, stacklevel=5)
-
-    # --------------------------------------------------------------- inference
-    def _map(self, fn, X, check=None):
-        return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE, check)
-
-    def _map_rows(self, fn, X):
-        """``fn(module, batch)`` over validated rows of X, checked batch by
-        batch; a string ``fn`` names a method of the fitted net."""
-        check_is_fitted(self)
-        X = validate_X(self, X, reset=False)
-        fn = getattr(self.net_, fn) if isinstance(fn, str) else fn
-        return self._map(fn, X, self._check_values)
-
-    def transform(self, X):
-        """Encode X: its code in the latent space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, latent_dim)
-            Codes, in X's floating dtype.
-        """
-        return self._map_rows(lambda module, batch: module.encode(batch), X)
-
-    def inverse_transform(self, X):
-        """Decode codes back to the data space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, latent_dim)
-            Codes, e.g. the output of :meth:`transform`.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Reconstructions, in the codes' floating dtype.
-        """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float64, np.float32])
-        if Z.shape[1] != self._n_features_out:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__} decodes "
-                f"codes of {self._n_features_out} features (latent_dim)."
-            )
-        return self._map(lambda module, batch: module.decode(batch), Z)
-
-    def score_samples(self, X):
-        """How typical each sample is of the training data (higher is more typical).
-
-        :class:`AutoencoderTransformer`: minus the reconstruction error,
-        averaged over features (minus the mean of :meth:`feature_errors`).
-        :class:`VAETransformer`: the evidence lower bound (ELBO) in nats, a
-        deterministic estimate over a fixed set of posterior draws, so a
-        sample's score does not depend on the batch it comes in;
-        ``-score_samples(X)`` bounds its negative log-likelihood from above.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Per-sample scores, in X's floating dtype.
-        """
-        return self._map_rows("score_batch", X)
-
-    def feature_errors(self, X):
-        """Per-feature reconstruction errors: which features make a sample unusual.
-
-        Squared error (``loss="mse"``, in squared units of the data) or
-        binary cross-entropy (``loss="bce"``) of each feature's
-        reconstruction from the code (the posterior mean for a VAE).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples whose reconstruction to examine.
-
-        Returns
-        -------
-        errors : ndarray of shape (n_samples, n_features)
-            Per-feature errors, in X's floating dtype.
-        """
-        return self._map_rows("feature_errors", X)
-
-    def score(self, X, y=None):
-        """Mean of :meth:`score_samples` over X (higher is better).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to score.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-        """
-        return float(np.mean(self.score_samples(X)))
-
-    @property
-    def _n_features_out(self):
-        """Width of the code (raises AttributeError before fit)."""
-        return self.net_.module__latent_dim
 
     def __setstate__(self, state):
         super().__setstate__(state)

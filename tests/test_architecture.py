@@ -50,7 +50,6 @@ def test_the_skorch_layer_imports_no_estimator(name):
 def test_modules_stay_small():
     """About 300 lines at most; the exceptions say why (ARCHITECTURE.md)."""
     reasons = {
-        "_base.py": "the one class the transformers share, half of it public docstrings",
         "_modules.py": "the autoencoder and its VAE subclass, which only make sense together",
         "datasets.py": "the dataset registry and the user-file and MNIST readers it needs",
         "_net.py": "the two skorch nets and their one training policy, data-parallel step included",

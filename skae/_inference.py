@@ -1,0 +1,134 @@
+"""What a fitted transformer computes: codes, reconstructions, scores and
+per-feature errors, batch by batch in bounded memory."""
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+
+from ._batches import map_batches
+from ._checks import check_values, validate_X
+
+# Rows per batch at inference time: large enough to amortise the Python
+# overhead, small enough to keep memory bounded on big inputs.
+_INFERENCE_BATCH_SIZE = 4096
+
+
+class _InferenceMixin:
+    """Inference methods of :class:`~skae._base._BaseAutoencoder` (the
+    fitted skorch net is ``net_``)."""
+
+    def _check_values(self, X):
+        """Checks of an inference batch, against the fitted model's loss
+        (parameters set after ``fit`` change nothing until the next ``fit``)."""
+        check_values(X, self.net_.loss, type(self).__name__)
+
+    def _map(self, fn, X, check=None):
+        return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE, check)
+
+    def _map_rows(self, fn, X):
+        """``fn(module, batch)`` over validated rows of X, checked batch by
+        batch; a string ``fn`` names a method of the fitted net."""
+        check_is_fitted(self)
+        X = validate_X(self, X, reset=False)
+        fn = getattr(self.net_, fn) if isinstance(fn, str) else fn
+        return self._map(fn, X, self._check_values)
+
+    def transform(self, X):
+        """Encode X: its code in the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, latent_dim)
+            Codes, in X's floating dtype.
+        """
+        return self._map_rows(lambda module, batch: module.encode(batch), X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the data space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+            Codes, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstructions, in the codes' floating dtype.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float64, np.float32])
+        if Z.shape[1] != self._n_features_out:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__} decodes "
+                f"codes of {self._n_features_out} features (latent_dim)."
+            )
+        return self._map(lambda module, batch: module.decode(batch), Z)
+
+    def score_samples(self, X):
+        """How typical each sample is of the training data (higher is more typical).
+
+        :class:`AutoencoderTransformer`: minus the reconstruction error,
+        averaged over features (minus the mean of :meth:`feature_errors`).
+        :class:`VAETransformer`: the evidence lower bound (ELBO) in nats, a
+        deterministic estimate over a fixed set of posterior draws, so a
+        sample's score does not depend on the batch it comes in;
+        ``-score_samples(X)`` bounds its negative log-likelihood from above.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Per-sample scores, in X's floating dtype.
+        """
+        return self._map_rows("score_batch", X)
+
+    def feature_errors(self, X):
+        """Per-feature reconstruction errors: which features make a sample unusual.
+
+        Squared error (``loss="mse"``, in squared units of the data) or
+        binary cross-entropy (``loss="bce"``) of each feature's
+        reconstruction from the code (the posterior mean for a VAE).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples whose reconstruction to examine.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features)
+            Per-feature errors, in X's floating dtype.
+        """
+        return self._map_rows("feature_errors", X)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over X (higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        """Width of the code (raises AttributeError before fit)."""
+        return self.net_.module__latent_dim
