@@ -10,7 +10,6 @@ import torch
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
@@ -34,8 +33,7 @@ from ._runtime import (
 )
 
 
-class _BaseAutoencoder(_InferenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
-                       BaseEstimator):
+class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEstimator):
     """Base class of the autoencoder transformers.
 
     A leaf sets what it trains through two hooks: :meth:`_build_net` (the

@@ -2,6 +2,7 @@
 per-feature errors, batch by batch in bounded memory."""
 
 import numpy as np
+from sklearn.base import TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
@@ -13,9 +14,10 @@ from ._checks import check_values, validate_X
 _INFERENCE_BATCH_SIZE = 4096
 
 
-class _InferenceMixin:
+class _InferenceMixin(TransformerMixin):
     """Inference methods of :class:`~skae._base._BaseAutoencoder` (the
-    fitted skorch net is ``net_``)."""
+    fitted skorch net is ``net_``). A ``TransformerMixin``, so that
+    scikit-learn wraps ``transform`` for ``set_output``."""
 
     def _check_values(self, X):
         """Checks of an inference batch, against the fitted model's loss
