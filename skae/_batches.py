@@ -116,7 +116,8 @@ class StreamedBatches:
                 carry = torch.cat([carry, block[:first]])
                 if len(carry) < size:
                     continue
-                yield carry.to(self.device), carry.to(self.device)
+                batch = carry.to(self.device)
+                yield batch, batch
                 carry = None
             full = first + (len(block) - first) // size * size
             for at in range(first, full, size):

@@ -104,9 +104,10 @@ class AutoencoderModule(nn.Module):
         super().__init__()
         self.reconstruction = get_loss(loss)
         seed = int(seed)
-        self.encoder_body, width, self.decoder = builtin_networks(
-            n_features, latent_dim, hidden_layer_sizes, activation, architecture,
-            image_shape, channels)
+        if encoder is None or decoder is None:
+            self.encoder_body, width, self.decoder = builtin_networks(
+                n_features, latent_dim, hidden_layer_sizes, activation, architecture,
+                image_shape, channels)
         # Users' networks replace the built-in ones; skae never re-initializes them.
         self.user_parts = frozenset(
             name for name, factory in (("encoder_body", encoder), ("decoder", decoder))

@@ -88,7 +88,7 @@ class AutoencoderNet(NeuralNet):
         self.precision = precision
 
     _TRANSIENT = ("generator_", "noise_generator_", "valid_noise_generator_",
-                   "sample_generator_", "split_")
+                   "sample_generator_", "split_", "synced_", "synced_sizes_")
 
     @property
     def loss(self):
@@ -182,10 +182,14 @@ class AutoencoderNet(NeuralNet):
         # Which batch events anyone listens to, decided once per fit.
         self.silent_events_ = {event for event in _BATCH_EVENTS if not self._listens(event)}
         self.rank_, self.world_ = data_parallel()
+        # The parameters whose gradients a data-parallel step all-reduces.
+        self.synced_ = [p for p in self.module_.parameters() if p.requires_grad]
+        self.synced_sizes_ = [p.numel() for p in self.synced_]
         return super().on_train_begin(net, X=X, y=y, **kwargs)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self.silent_events_ = set()
+        self.synced_ = self.synced_sizes_ = None
         return super().on_train_end(net, X=X, y=y, **kwargs)
 
     def _listens(self, event):
@@ -257,12 +261,11 @@ class AutoencoderNet(NeuralNet):
         update as a single process on the whole batch would."""
         if getattr(self, "world_", 1) == 1:
             return
-        params = [p for p in self.module_.parameters() if p.requires_grad]
         flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1)
-                          for p in params]) * n_rows
+                          for p in self.synced_]) * n_rows
         torch.distributed.all_reduce(flat)
         flat /= self.global_rows_
-        for p, grad in zip(params, flat.split([p.numel() for p in params]), strict=True):
+        for p, grad in zip(self.synced_, flat.split(self.synced_sizes_), strict=True):
             p.grad = grad.view_as(p)
 
     def validation_step(self, batch, **fit_params):

@@ -132,6 +132,8 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
 
+    # Parameters are validated on the first call only.
+    @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y=None):
         """Train the wrapped estimator one more pass on a chunk of X.
 
@@ -157,7 +159,6 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator
         if hasattr(self, "estimator_"):
             self.estimator_.partial_fit(X)
             return self
-        self._validate_params()
         estimator = self._new_estimator().partial_fit(X)
         self._set_fitted(estimator, estimator.score_samples(X))
         return self
