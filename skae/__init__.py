@@ -1,6 +1,7 @@
 """skae: scikit-learn compatible autoencoders on PyTorch and skorch."""
 
 from ._autoencoder import AutoencoderTransformer
+from ._imputer import AutoencoderImputer
 from ._outlier import AutoencoderOutlierDetector
 from ._runtime import resolve_device
 from ._vae import VAETransformer
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 from ._persistence import load, save  # noqa: E402 (reads __version__)
 
 __all__ = [
+    "AutoencoderImputer",
     "AutoencoderOutlierDetector",
     "AutoencoderTransformer",
     "VAETransformer",

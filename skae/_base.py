@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -206,7 +207,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         """Train ``net`` on X for ``epochs`` (None: ``max_epochs``) and set the
         fitted attributes. A memory-mapped X is read batch by batch."""
         device, module = str(net.device), net.module_
-        data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
+        if sp.issparse(X):  # densified batch by batch
+            data = X.astype(np.float32)
+        else:
+            data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
         done = len(net.history)
         with torch_threads(training_threads(module, self.batch_size, device)), \
                 seeded_global_rng(net.seed + done, device, enabled=bool(module.user_parts)):
@@ -297,4 +301,5 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags

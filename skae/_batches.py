@@ -7,10 +7,11 @@ import math
 import mmap
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
-__all__ = ["Rows", "SeededSplit", "StreamedBatches", "TensorBatches", "is_memory_mapped",
-           "map_batches", "n_validation"]
+__all__ = ["Rows", "SeededSplit", "SparseBatches", "StreamedBatches", "TensorBatches",
+           "dense_rows", "is_memory_mapped", "map_batches", "n_validation"]
 
 #: Bytes of rows that a streamed epoch reads from disk at a time.
 _BLOCK_BYTES = 16 * 2**20
@@ -25,16 +26,38 @@ def is_memory_mapped(X):
     return isinstance(base, (np.memmap, mmap.mmap))
 
 
+def dense_rows(X, start, stop, dtype=np.float32):
+    """Rows ``start:stop`` of an array or a sparse matrix, as a dense
+    ``dtype`` copy (a sparse matrix is never densified whole)."""
+    rows = X[start:stop]
+    if sp.issparse(rows):
+        return rows.toarray().astype(dtype, copy=False)
+    # np.array copies: the result never aliases read-only or mapped input.
+    return np.array(rows, dtype=dtype)
+
+
+def _to_device(rows, device):
+    """A CSR matrix of rows as a dense float32 tensor, densified on ``device``
+    (only the stored values travel there)."""
+    rows = rows.tocsr()
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    tensor = torch.sparse_coo_tensor(
+        torch.from_numpy(np.stack([row_of, rows.indices.astype(np.int64)])),
+        torch.from_numpy(rows.data.astype(np.float32, copy=False)), size=rows.shape,
+        check_invariants=False)
+    return tensor.to(device).to_dense()
+
+
 class Rows:
-    """Rows ``index`` (all rows when None) of one 2-D tensor or memory-mapped
-    array, without copying."""
+    """Rows ``index`` (all rows when None) of one 2-D tensor, memory-mapped
+    array or CSR matrix, without copying."""
 
     def __init__(self, data, index=None):
         self.data = data
         self.index = index
 
     def __len__(self):
-        return len(self.data) if self.index is None else len(self.index)
+        return self.data.shape[0] if self.index is None else len(self.index)
 
 
 class TensorBatches:
@@ -129,6 +152,35 @@ class StreamedBatches:
             yield batch, batch
 
 
+class SparseBatches:
+    """Mini-batches of :class:`Rows` of a CSR matrix: each batch's rows are
+    taken from the matrix and densified on ``device``; the matrix itself is
+    never densified. Yields ``(batch, batch)`` as float32 tensors."""
+
+    def __init__(self, rows, batch_size, shuffle=False, generator=None, device="cpu"):
+        self.rows = rows
+        self.batch_size = max(1, int(batch_size))
+        self.shuffle = shuffle
+        self.generator = generator
+        self.device = device
+
+    def __len__(self):
+        return math.ceil(len(self.rows) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.rows)
+        order = np.arange(n) if self.rows.index is None else np.asarray(self.rows.index)
+        if self.shuffle:
+            order = order[torch.randperm(n, generator=self.generator).numpy()]
+        for start in range(0, n, self.batch_size):
+            index = order[start:start + self.batch_size]
+            contiguous = self.rows.index is None and not self.shuffle
+            part = (self.rows.data[start:start + len(index)] if contiguous
+                    else self.rows.data[index])
+            batch = _to_device(part, self.device)
+            yield batch, batch
+
+
 def n_validation(n_samples, fraction):
     """Rows to hold out for validation: 0 when either part would be empty."""
     n_valid = math.ceil(fraction * n_samples)
@@ -136,16 +188,20 @@ def n_validation(n_samples, fraction):
 
 
 class SeededSplit:
-    """skorch ``train_split``: a seeded random holdout of a data tensor, or
-    of a memory-mapped array (the held-out rows then copied, as float32)."""
+    """skorch ``train_split``: a seeded random holdout of a data tensor, of a
+    sparse matrix (the held-out rows then a sparse copy), or of a
+    memory-mapped array (the held-out rows then copied, as float32)."""
 
     def __init__(self, fraction, seed):
         self.fraction = fraction
         self.seed = seed
 
     def __call__(self, data, y=None):
-        n_valid = n_validation(len(data), self.fraction)
-        perm = np.random.default_rng(self.seed).permutation(len(data))
+        n_valid = n_validation(data.shape[0], self.fraction)
+        perm = np.random.default_rng(self.seed).permutation(data.shape[0])
+        if sp.issparse(data):
+            # In the dense split's order: a sparse fit takes the same steps.
+            return Rows(data, perm[n_valid:]), Rows(data[perm[:n_valid]])
         if isinstance(data, np.ndarray):
             valid = np.sort(perm[:n_valid])
             held_out = torch.from_numpy(np.array(data[valid], dtype=np.float32))
@@ -196,17 +252,15 @@ def map_batches(net, fn, X, dtype, batch_size, check=None):
     if dtype == np.float64:
         module = copy.deepcopy(module).double()
     module.eval()
-    pages = _memmap_pages(X)
-    row_bytes = X.strides[0]
+    pages = None if sp.issparse(X) else _memmap_pages(X)
+    row_bytes = None if pages is None else X.strides[0]
     # One output array, filled in place: per-batch results kept in a list
     # would pin the heap between the large per-batch buffers and grow memory
     # with the number of rows.
     out = None
     with torch.inference_mode():
-        for start in range(0, len(X), batch_size):
-            # np.array copies the slice: the tensor never aliases read-only
-            # or memory-mapped input.
-            rows = np.array(X[start:start + batch_size], dtype=dtype)
+        for start in range(0, X.shape[0], batch_size):
+            rows = dense_rows(X, start, start + batch_size, dtype)
             if pages is not None:
                 _release_pages(pages, pages[1] + start * row_bytes,
                                pages[1] + (start + len(rows)) * row_bytes)
@@ -215,6 +269,6 @@ def map_batches(net, fn, X, dtype, batch_size, check=None):
             batch = torch.from_numpy(rows).to(net.device)
             result = fn(module, batch).cpu().numpy()
             if out is None:
-                out = np.empty((len(X), *result.shape[1:]), dtype=dtype)
+                out = np.empty((X.shape[0], *result.shape[1:]), dtype=dtype)
             out[start:start + len(result)] = result
     return out

@@ -106,6 +106,12 @@ class EarlyStoppingFromStart(EarlyStopping):
             if self.load_best:
                 self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
 
+    def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
+        # The best weights are the net's now: a copy kept would double the
+        # fitted model's memory.
+        self.best_model_weights_ = None
+
     def on_epoch_end(self, net, **kwargs):
         try:
             super().on_epoch_end(net, **kwargs)

@@ -2,9 +2,11 @@
 built-in networks' parameters, and the checks on X."""
 
 import inspect
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
@@ -67,6 +69,21 @@ def network_kwargs(estimator, n_features):
     return {**kwargs, "image_shape": tuple(int(d) for d in shape), "channels": channels}
 
 
+@contextmanager
+def _missing_values_hint(name):
+    """Re-raise a NaN error with the way to fill the missing values."""
+    try:
+        yield
+    except ValueError as exc:
+        if "NaN" not in str(exc):
+            raise
+        raise ValueError(
+            f"{exc}\n{name} needs complete rows: fill the missing values first, e.g. with "
+            f"skae.AutoencoderImputer in a Pipeline: "
+            f"make_pipeline(AutoencoderImputer(), {name}())."
+        ) from None
+
+
 def validate_X(estimator, X, reset, loss=None):
     """X validated as float32/float64 (no copy when already one of them).
 
@@ -75,8 +92,12 @@ def validate_X(estimator, X, reset, loss=None):
     applied to each batch: inference then reads large or memory-mapped input
     only once, batch by batch.
     """
-    X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
-                      ensure_all_finite=loss is not None)
+    with _missing_values_hint(type(estimator).__name__):
+        X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
+                          ensure_all_finite=loss is not None, accept_sparse=("csr", "csc"),
+                          accept_large_sparse=True)
+    if sp.issparse(X):
+        X = X.tocsr()  # rows are sliced from it, batch by batch
     if loss is not None:
         check_values(X, loss, type(estimator).__name__, finite_checked=True)
     return X
@@ -84,10 +105,15 @@ def validate_X(estimator, X, reset, loss=None):
 
 def check_values(X, loss, name, finite_checked=False):
     """Value checks: finite, representable in float32, in ``loss``'s domain."""
+    if sp.issparse(X):  # the stored values, and the zeros if any are implicit
+        if X.nnz < X.shape[0] * X.shape[1]:
+            check_values(np.zeros(1, X.dtype), loss, name)
+        X = X.data
     if not X.size:
         return
     if not finite_checked:
-        assert_all_finite(X, input_name="X", estimator_name=name)
+        with _missing_values_hint(name):
+            assert_all_finite(X, input_name="X", estimator_name=name)
     if X.dtype == np.float64 and max(X.max(), -X.min()) > _FLOAT32_MAX:
         raise ValueError(
             "X has values too large for float32, the precision the network "

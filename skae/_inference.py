@@ -10,8 +10,15 @@ from ._batches import map_batches
 from ._checks import check_values, validate_X
 
 # Rows per batch at inference time: large enough to amortise the Python
-# overhead, small enough to keep memory bounded on big inputs.
+# overhead, small enough to keep memory bounded on big inputs (and fewer for
+# wide rows, such as a sparse matrix's densified batches: 16 MB of float32).
 _INFERENCE_BATCH_SIZE = 4096
+_INFERENCE_BATCH_VALUES = 2**22
+
+
+def inference_batch_size(n_features):
+    """Rows per inference batch for rows of ``n_features`` values."""
+    return max(1, min(_INFERENCE_BATCH_SIZE, _INFERENCE_BATCH_VALUES // max(n_features, 1)))
 
 
 class _InferenceMixin(TransformerMixin):
@@ -25,7 +32,8 @@ class _InferenceMixin(TransformerMixin):
         check_values(X, self.net_.loss, type(self).__name__)
 
     def _map(self, fn, X, check=None):
-        return map_batches(self.net_, fn, X, X.dtype.type, _INFERENCE_BATCH_SIZE, check)
+        return map_batches(self.net_, fn, X, X.dtype.type, inference_batch_size(X.shape[1]),
+                           check)
 
     def _map_rows(self, fn, X):
         """``fn(module, batch)`` over validated rows of X, checked batch by

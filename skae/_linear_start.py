@@ -12,7 +12,11 @@ exactly as ``PCA(latent_dim)`` does (the VAE starts at probabilistic PCA).
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, svds
 from sklearn.utils.extmath import randomized_svd
+
+from ._batches import dense_rows
 
 __all__ = ["MIN_VARIANCE", "LinearStart", "linear_start"]
 
@@ -21,8 +25,10 @@ __all__ = ["MIN_VARIANCE", "LinearStart", "linear_start"]
 #: perfect reconstruction cannot drive the likelihood to infinity.
 MIN_VARIANCE = 1e-6
 
-# Rows per chunk of the moment computations: bounded memory on large input.
+# Rows per chunk of the moment computations, and values at most: bounded
+# memory on large or wide input.
 _CHUNK_ROWS = 4096
+_CHUNK_VALUES = 2**22
 # Up to this many features the covariance matrix is formed and diagonalised;
 # beyond it a randomized SVD of a row sample gives the leading axes.
 _MAX_COVARIANCE_FEATURES = 4096
@@ -93,26 +99,59 @@ def _moments(X, scatter=True):
     """Column means, column variances and the centred scatter matrix (None
     when not asked for or too wide)."""
     n, p = X.shape
-    mean = np.zeros(p)
-    for start in range(0, n, _CHUNK_ROWS):
-        mean += X[start:start + _CHUNK_ROWS].sum(axis=0, dtype=np.float64)
-    mean /= n
     wide = not scatter or p > _MAX_COVARIANCE_FEATURES
+    if sp.issparse(X) and wide:
+        return _sparse_moments(X)
+    step = max(1, min(_CHUNK_ROWS, _CHUNK_VALUES // max(p, 1)))
+    mean = np.zeros(p)
+    for start in range(0, n, step):
+        mean += np.asarray(X[start:start + step].sum(axis=0, dtype=np.float64)).ravel()
+    mean /= n
     scatter = None if wide else np.zeros((p, p))
     sq = np.zeros(p)
     # Products of each centred chunk in float32 (twice as fast), sums in float64.
     mean32 = mean.astype(np.float32)
-    for start in range(0, n, _CHUNK_ROWS):
-        chunk = np.asarray(X[start:start + _CHUNK_ROWS], dtype=np.float32) - mean32
+    for start in range(0, n, step):
+        chunk = dense_rows(X, start, start + step) - mean32
         sq += np.einsum("ij,ij->j", chunk, chunk, dtype=np.float64)
         if not wide:
             scatter += chunk.T @ chunk
     return mean, sq / max(n - 1, 1), scatter
 
 
+def _sparse_moments(X):
+    """Column means and variances of a sparse matrix, from sparse products
+    (narrow ones are densified in chunks, as dense data is read, so that a
+    sparse fit takes the same steps as a dense one)."""
+    n, p = X.shape
+    X = X.astype(np.float64)
+    mean = np.asarray(X.sum(axis=0)).ravel() / n
+    squares = np.asarray(X.multiply(X).sum(axis=0)).ravel()
+    return mean, np.clip(squares - n * mean**2, 0, None) / max(n - 1, 1), None
+
+
+def _sparse_axes(X, mean, scale, latent_dim, seed):
+    """Leading axes of a sparse matrix, centred implicitly (ARPACK on
+    products with X: it is never densified)."""
+    n, p = X.shape
+    k = min(latent_dim, min(n, p) - 1)
+    if k < 1:
+        return np.zeros((0, p)), np.zeros(0)
+    centred = LinearOperator(
+        (n, p), dtype=np.float64,
+        matvec=lambda v: (X @ v - mean @ v) / scale,
+        rmatvec=lambda u: (X.T @ u - mean * np.sum(u)) / scale)
+    rng = np.random.default_rng(seed)
+    _, sv, vt = svds(centred, k=k, v0=rng.uniform(-1, 1, min(n, p)))
+    order = np.argsort(sv)[::-1]
+    return vt[order], sv[order] / np.sqrt(max(n - 1, 1))
+
+
 def _leading_axes(X, mean, scale, scatter, latent_dim, seed):
     """Leading principal axes and standard deviations in the internal space."""
     n, p = X.shape
+    if sp.issparse(X) and scatter is None:
+        return _sparse_axes(X.astype(np.float64), mean, scale, latent_dim, seed)
     if scatter is not None:
         eigval, eigvec = np.linalg.eigh(scatter / (max(n - 1, 1) * scale**2))
         order = np.argsort(eigval)[::-1][:latent_dim]
@@ -129,8 +168,8 @@ def linear_start(X, latent_dim, *, linear, seed=0):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
-        Training data (read in chunks; never copied whole).
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Training data (read in chunks; never copied or densified whole).
     latent_dim : int
         Width of the code.
     linear : bool

@@ -14,12 +14,20 @@ History, callbacks and printing are skorch's own. With the callbacks in
 import math
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, LRScheduler
 from torch import nn
 
-from ._batches import Rows, SeededSplit, StreamedBatches, TensorBatches, n_validation
+from ._batches import (
+    Rows,
+    SeededSplit,
+    SparseBatches,
+    StreamedBatches,
+    TensorBatches,
+    n_validation,
+)
 from ._callbacks import EarlyStoppingFromStart, EpochLog, LossGuard
 from ._runtime import data_parallel
 
@@ -160,7 +168,10 @@ class AutoencoderNet(NeuralNet):
             self.split_ = None  # the data is not the net's to keep
 
     def get_iterator(self, dataset, training=False):
-        if isinstance(dataset.data, np.ndarray):  # memory-mapped: read block by block
+        if sp.issparse(dataset.data):  # densified batch by batch
+            batches = SparseBatches(dataset, self.batch_size, shuffle=training,
+                                    generator=self.generator_, device=self.device)
+        elif isinstance(dataset.data, np.ndarray):  # memory-mapped: read block by block
             batches = StreamedBatches(dataset, self.batch_size, shuffle=training,
                                       generator=self.generator_, device=self.device)
         else:
@@ -190,6 +201,8 @@ class AutoencoderNet(NeuralNet):
     def on_train_end(self, net, X=None, y=None, **kwargs):
         self.silent_events_ = set()
         self.synced_ = self.synced_sizes_ = None
+        # The last step's gradients are spent (a size of the model each).
+        self.module_.zero_grad(set_to_none=True)
         return super().on_train_end(net, X=X, y=y, **kwargs)
 
     def _listens(self, event):

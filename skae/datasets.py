@@ -15,7 +15,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["DATASETS", "MNIST_ENV", "Dataset", "load_dataset", "load_mnist"]
+__all__ = ["DATASETS", "MNIST_ENV", "Dataset", "hide_at_random", "load_dataset", "load_mnist",
+           "synthetic_ratings"]
 
 #: Environment variable naming the directory of the MNIST IDX files.
 MNIST_ENV = "SKAE_MNIST_DIR"
@@ -319,3 +320,48 @@ def load_dataset(spec="digits", *, mnist_dir=None, label_column=None, scale="aut
     return Dataset(name, np.ascontiguousarray(X_train, dtype=np.float32),
                    np.ascontiguousarray(X_test, dtype=np.float32), y_train, y_test,
                    tuple(image_shape) if image_shape else None, tuple(notes))
+
+
+def hide_at_random(X, rate, *, random_state=0):
+    """A copy of X with a ``rate`` fraction of its entries hidden (NaN)
+    completely at random (MCAR), and the boolean mask of the hidden entries.
+
+    The protocol of skae's imputation tests and benchmarks: each entry is
+    hidden independently, ``np.random.default_rng(random_state).random(X.shape)
+    < rate``; imputers are scored by the RMSE on the hidden entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.datasets import hide_at_random
+    >>> X_missing, hidden = hide_at_random(np.ones((4, 5)), 0.5, random_state=0)
+    >>> bool(np.isnan(X_missing[hidden]).all()), bool(np.isnan(X_missing[~hidden]).any())
+    (True, False)
+    """
+    X = np.array(X, dtype=float)
+    hidden = np.random.default_rng(random_state).random(X.shape) < rate
+    X[hidden] = np.nan
+    return X, hidden
+
+
+def synthetic_ratings(n_users=1000, n_items=200, *, rank=5, observed=0.1, noise=0.3,
+                      random_state=0):
+    """A users x items ratings matrix of known low rank, mostly unobserved.
+
+    Ratings are ``3 + U V^T / sqrt(rank)`` plus Gaussian ``noise`` (so
+    ``noise`` is the best RMSE any method can reach), with standard normal
+    user and item factors; each rating is observed with probability
+    ``observed``.
+
+    Returns
+    -------
+    ratings : ndarray of shape (n_users, n_items)
+        Every rating, the observed and the unobserved.
+    observed : ndarray of bool of shape (n_users, n_items)
+        Which ratings are observed.
+    """
+    rng = np.random.default_rng(random_state)
+    users = rng.normal(size=(n_users, rank))
+    items = rng.normal(size=(n_items, rank))
+    ratings = 3 + users @ items.T / math.sqrt(rank) + noise * rng.normal(size=(n_users, n_items))
+    return ratings, rng.random(ratings.shape) < observed

@@ -7,9 +7,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "skae"
 #: The torch layer: torch, numpy and scikit-learn utilities, nothing above it.
-TORCH_LAYER = {"_loss", "_networks", "_modules", "_linear_start", "_batches", "_runtime"}
-#: The skorch layer: the only modules that import skorch.
-SKORCH_LAYER = {"_net", "_callbacks"}
+TORCH_LAYER = {"_loss", "_networks", "_modules", "_imputer_module", "_linear_start",
+               "_batches", "_runtime"}
+#: The skorch layer: the only modules that import skorch (or build on its nets).
+SKORCH_LAYER = {"_net", "_callbacks", "_imputer_net"}
 
 
 def _imports(name):
@@ -32,7 +33,7 @@ MODULES = sorted(p.stem for p in PACKAGE.glob("*.py"))
 
 @pytest.mark.parametrize("name", MODULES)
 def test_only_the_skorch_layer_imports_skorch(name):
-    assert ("skorch" in _imports(name)) == (name in SKORCH_LAYER)
+    assert "skorch" not in _imports(name) or name in SKORCH_LAYER
 
 
 @pytest.mark.parametrize("name", sorted(TORCH_LAYER))
@@ -53,6 +54,7 @@ def test_modules_stay_small():
         "_modules.py": "the autoencoder and its VAE subclass, which only make sense together",
         "datasets.py": "the dataset registry and the user-file and MNIST readers it needs",
         "_net.py": "the two skorch nets and their one training policy, data-parallel step included",
+        "_imputer.py": "one estimator; most of it is the docstring of its 17 parameters",
     }
     sizes = {p.name: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py")}
     too_long = {name: n for name, n in sizes.items() if n > 310 and name not in reasons}

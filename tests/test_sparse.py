@@ -1,0 +1,106 @@
+"""Sparse input: CSR/CSC matrices and arrays are read batch by batch,
+densified one batch at a time, and train exactly as their dense copies do."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
+
+FAST = dict(max_epochs=4, hidden_layer_sizes=(16,), random_state=0)
+
+
+@pytest.fixture(scope="module")
+def sparse_X(small_X):
+    return sp.csr_matrix(small_X)
+
+
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
+@pytest.mark.parametrize("kind", [sp.csr_matrix, sp.csc_matrix, sp.csr_array, sp.csc_array])
+def test_sparse_fit_equals_dense_fit(Est, kind, small_X):
+    dense = Est(2, **FAST).fit(small_X)
+    sparse = Est(2, **FAST).fit(kind(small_X))
+    np.testing.assert_array_equal(dense.loss_curve_, sparse.loss_curve_)
+    np.testing.assert_array_equal(dense.transform(small_X), sparse.transform(kind(small_X)))
+    np.testing.assert_array_equal(dense.score_samples(small_X),
+                                  sparse.score_samples(kind(small_X)))
+
+
+def test_partial_fit_and_the_detector_take_sparse_chunks(sparse_X, small_X):
+    ae = AutoencoderTransformer(2, **FAST)
+    ae.partial_fit(sparse_X[:150]).partial_fit(sparse_X[150:])
+    assert ae.n_iter_ == 2 and isinstance(ae.transform(sparse_X), np.ndarray)
+    detector = AutoencoderOutlierDetector(AutoencoderTransformer(2, **FAST)).fit(sparse_X)
+    np.testing.assert_array_equal(detector.predict(sparse_X), detector.predict(small_X))
+
+
+def test_sparse_input_is_checked_like_dense_input(sparse_X):
+    bad = sparse_X.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(ValueError, match="AutoencoderImputer"):
+        AutoencoderTransformer(**FAST).fit(bad)
+    negative = sparse_X.copy()
+    negative.data[0] = -1.0
+    with pytest.raises(ValueError, match="loss='bce' needs X in"):
+        AutoencoderTransformer(loss="bce", **FAST).fit(negative)
+    fitted = AutoencoderTransformer(**FAST).fit(sparse_X)
+    with pytest.raises(ValueError, match="AutoencoderImputer"):
+        fitted.transform(bad)
+
+
+def test_the_imputer_asks_for_dense_data(sparse_X):
+    from skae import AutoencoderImputer
+
+    with pytest.raises(TypeError, match="dense data is required"):
+        AutoencoderImputer().fit(sparse_X)
+
+
+_MEMORY_SCRIPT = textwrap.dedent("""
+    import sys, threading, time, warnings
+    import numpy as np, scipy.sparse as sp
+    warnings.simplefilter("ignore")
+    from skae import AutoencoderTransformer
+
+    def anon_kb():
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("RssAnon:"))
+
+    # Imports, allocator and threads warmed up on a small dense fit.
+    warm = np.random.default_rng(0).random((1000, 64))
+    AutoencoderTransformer(4, max_epochs=1, random_state=0).fit(warm).transform(warm)
+    before, peak, done = anon_kb(), [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], anon_kb())
+            time.sleep(0.002)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    n, rng = 20_000, np.random.default_rng(0)
+    nnz = n * n // 1000  # 0.1% density: dense float32 would be 1.6 GB
+    X = sp.csr_matrix((rng.random(nnz, dtype=np.float32),
+                       (rng.integers(0, n, nnz), rng.integers(0, n, nnz))), shape=(n, n))
+    ae = AutoencoderTransformer(8, hidden_layer_sizes=eval(sys.argv[1]), max_epochs=2,
+                                random_state=0).fit(X)
+    codes, scores = ae.transform(X), ae.score_samples(X)
+    done.set()
+    watcher.join()
+    print((peak[0] - before) / 1024, codes.shape[0], np.isfinite(scores).all())
+""")
+
+
+@pytest.mark.quality
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_a_20k_by_20k_sparse_matrix_fits_in_bounded_memory():
+    # A network sized for the data: its weights, gradients, AdamW state and
+    # early stopping's best weights (4 x 21 MB) are most of the peak.
+    out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, "(128,)"],
+                         capture_output=True, text=True, check=True, timeout=600)
+    peak_mb, rows, finite = out.stdout.split()
+    assert int(rows) == 20_000 and finite == "True"
+    assert float(peak_mb) < 300
