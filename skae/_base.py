@@ -32,6 +32,7 @@ from ._runtime import (
     torch_threads,
     training_threads,
 )
+from ._structure import NeighbourGraph, fuzzy_graph
 
 
 class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEstimator):
@@ -66,6 +67,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         "verbose": ["verbose"],
         "encoder": [None, callable],
         "decoder": [None, callable],
+        "structure": [None, StrOptions({"umap"})],
+        "structure_weight": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 2, None, closed="left")],
+        "transform_neighbors": [None, Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -92,6 +97,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         verbose=0,
         encoder=None,
         decoder=None,
+        structure=None,
+        structure_weight=1.0,
+        n_neighbors=15,
+        transform_neighbors=None,
     ):
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -114,6 +123,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         self.verbose = verbose
         self.encoder = encoder
         self.decoder = decoder
+        self.structure = structure
+        self.structure_weight = structure_weight
+        self.n_neighbors = n_neighbors
+        self.transform_neighbors = transform_neighbors
 
     # ------------------------------------------------------------- the hooks
     def _build_net(self, module_kwargs, policy):
@@ -175,9 +188,11 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
             n_samples=n_samples, max_epochs=self.max_epochs, batch_size=self.batch_size,
             lr=self.lr, lr_schedule="constant" if incremental else self.lr_schedule,
             weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping and not incremental,
+            early_stopping=self.early_stopping and not incremental and self.structure is None,
             validation_fraction=self.validation_fraction, patience=self.patience,
             device=device, seed=seed, verbose=int(self.verbose), precision=self.precision)
+        if self.structure is not None:
+            policy["structure_weight"] = self.structure_weight
         return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
 
     def _start(self, X, incremental=False):
@@ -212,9 +227,13 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         else:
             data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
         done = len(net.history)
+        structure = None
+        if self.structure == "umap":
+            structure = NeighbourGraph(data, *fuzzy_graph(X, self.n_neighbors),
+                                       seed=net.seed + 5 + done)
         with torch_threads(training_threads(module, self.batch_size, device)), \
                 seeded_global_rng(net.seed + done, device, enabled=bool(module.user_parts)):
-            net.partial_fit(data, epochs=epochs)
+            net.partial_fit(data, epochs=epochs, structure=structure)
         if net.stopped_by_user(done + (epochs or self.max_epochs)):
             # skorch ends training quietly on KeyboardInterrupt; the
             # estimator re-raises it.
@@ -224,6 +243,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
                    else "; the steps already taken are kept."))
         history = net.history
         self.net_ = net
+        self._set_neighbours(X)
         self.device_ = device
         self.n_iter_ = len(history)
         self.loss_curve_ = np.asarray(history[:, "train_loss"], dtype=float)

@@ -10,7 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-__all__ = ["Rows", "SeededSplit", "SparseBatches", "StreamedBatches", "TensorBatches",
+__all__ = ["Rows", "SeededSplit", "Shards", "SparseBatches", "StreamedBatches", "TensorBatches",
            "dense_rows", "is_memory_mapped", "map_batches", "n_validation"]
 
 #: Bytes of rows that a streamed epoch reads from disk at a time.
@@ -179,6 +179,28 @@ class SparseBatches:
                     else self.rows.data[index])
             batch = _to_device(part, self.device)
             yield batch, batch
+
+
+class Shards:
+    """A data-parallel process's part of each training batch: rows
+    ``rank::world`` (the batch order is the same in every process; a last
+    batch of fewer rows than processes is left out). Records the whole
+    batch's size on the net for :meth:`skae._net.AutoencoderNet.sync_gradients`."""
+
+    def __init__(self, net, batches):
+        self.net, self.batches = net, batches
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __iter__(self):
+        rank, world = self.net.rank_, self.net.world_
+        for batch, _ in self.batches:
+            if len(batch) < world:  # a last batch too small to share is left out
+                continue
+            self.net.global_rows_ = len(batch)
+            part = batch[rank::world]
+            yield part, part
 
 
 def n_validation(n_samples, fraction):

@@ -99,6 +99,33 @@ TRAINING = """\
         Your own decoder: ``decoder(n_features_in, latent_dim)`` returns a
         module mapping ``(n, latent_dim)`` codes to ``(n, n_features_in)``
         (before the loss's output link: logits for ``loss="bce"``).
+
+    structure : {None, "umap"}, default=None
+        ``"umap"`` adds UMAP's neighbourhood loss on the codes (parametric
+        UMAP): the ``n_neighbors``-nearest-neighbour graph of the training
+        rows with UMAP's fuzzy weights, and UMAP's cross-entropy on edges
+        sampled by weight (256 per step) and shuffled negatives, times
+        ``structure_weight``, added to every step's reconstruction loss
+        (the VAE's on its posterior means). Codes then keep neighbourhoods
+        as UMAP's do, and stay invertible and fast to compute for new rows.
+        Training then runs ``max_epochs`` epochs, without early stopping;
+        ``partial_fit`` finds the neighbours within each chunk.
+
+    structure_weight : float, default=1.0
+        Weight of the structure loss against the reconstruction loss.
+
+    n_neighbors : int, default=15
+        Neighbours per row of the structure's graph.
+
+    transform_neighbors : int, default=None
+        If set, :meth:`transform` places each row at the membership-weighted
+        mean of the codes of its ``transform_neighbors`` nearest training
+        rows (UMAP's placement of new points; 5 suits ``structure="umap"``)
+        instead of returning the encoder's code: neighbourhoods of new rows
+        are then kept better, at the cost of keeping the training rows (of
+        the last ``fit``, or the last ``partial_fit`` chunk) and a
+        nearest-neighbour search per call. :meth:`inverse_transform` is
+        unchanged.
 """
 
 ATTRIBUTES = """\

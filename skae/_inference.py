@@ -3,11 +3,13 @@ per-feature errors, batch by batch in bounded memory."""
 
 import numpy as np
 from sklearn.base import TransformerMixin
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._batches import map_batches
 from ._checks import check_values, validate_X
+from ._structure import memberships
 
 # Rows per batch at inference time: large enough to amortise the Python
 # overhead, small enough to keep memory bounded on big inputs (and fewer for
@@ -46,6 +48,10 @@ class _InferenceMixin(TransformerMixin):
     def transform(self, X):
         """Encode X: its code in the latent space.
 
+        With ``transform_neighbors=k``, a row's code is instead the
+        membership-weighted mean of the codes of its ``k`` nearest training
+        rows (UMAP's placement of new points).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -56,7 +62,23 @@ class _InferenceMixin(TransformerMixin):
         X_new : ndarray of shape (n_samples, latent_dim)
             Codes, in X's floating dtype.
         """
-        return self._map_rows(lambda module, batch: module.encode(batch), X)
+        codes = self._map_rows(lambda module, batch: module.encode(batch), X)
+        if getattr(self, "_neighbours", None) is None:
+            return codes
+        distances, index = self._neighbours.kneighbors(validate_X(self, X, reset=False))
+        weights = memberships(distances, distances.shape[1])
+        mean = (self._neighbour_codes[index] * weights[..., None]).sum(axis=1)
+        return (mean / weights.sum(axis=1, keepdims=True)).astype(codes.dtype)
+
+    def _set_neighbours(self, X):
+        """Keep the rows X (the training data) and their codes for
+        ``transform_neighbors``; forget them when it is None."""
+        self._neighbours = self._neighbour_codes = None
+        if not getattr(self, "transform_neighbors", None) or X is None:
+            return
+        self._neighbour_codes = self._map_rows(lambda module, batch: module.encode(batch), X)
+        k = min(self.transform_neighbors, X.shape[0])
+        self._neighbours = NearestNeighbors(n_neighbors=k).fit(X)
 
     def inverse_transform(self, X):
         """Decode codes back to the data space.

@@ -139,8 +139,8 @@ def _sparse_axes(X, mean, scale, latent_dim, seed):
         return np.zeros((0, p)), np.zeros(0)
     centred = LinearOperator(
         (n, p), dtype=np.float64,
-        matvec=lambda v: (X @ v - mean @ v) / scale,
-        rmatvec=lambda u: (X.T @ u - mean * np.sum(u)) / scale)
+        matvec=lambda v: (X @ v.ravel() - mean @ v.ravel()) / scale,
+        rmatvec=lambda u: (X.T @ u.ravel() - mean * np.sum(u)) / scale)
     rng = np.random.default_rng(seed)
     _, sv, vt = svds(centred, k=k, v0=rng.uniform(-1, 1, min(n, p)))
     order = np.argsort(sv)[::-1]

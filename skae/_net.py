@@ -23,6 +23,7 @@ from torch import nn
 from ._batches import (
     Rows,
     SeededSplit,
+    Shards,
     SparseBatches,
     StreamedBatches,
     TensorBatches,
@@ -88,15 +89,17 @@ class AutoencoderNet(NeuralNet):
     """
 
     def __init__(self, module, *args, criterion=nn.MSELoss, noise=0.0, corruption="gaussian",
-                 seed=0, precision="32", **kwargs):
+                 seed=0, precision="32", structure_weight=0.0, structure_edges=256, **kwargs):
         super().__init__(module, *args, criterion=criterion, **kwargs)
         self.noise = noise
         self.corruption = corruption
         self.seed = seed
         self.precision = precision
+        self.structure_weight = structure_weight
+        self.structure_edges = structure_edges
 
     _TRANSIENT = ("generator_", "noise_generator_", "valid_noise_generator_",
-                   "sample_generator_", "split_", "synced_", "synced_sizes_")
+                   "sample_generator_", "split_", "synced_", "synced_sizes_", "structure_")
 
     @property
     def loss(self):
@@ -161,11 +164,15 @@ class AutoencoderNet(NeuralNet):
         self.split_ = (X, split)
         return split
 
-    def partial_fit(self, X, y=None, classes=None, **fit_params):
+    def partial_fit(self, X, y=None, classes=None, structure=None, **fit_params):
+        """skorch's ``partial_fit``; ``structure``: the
+        :class:`~skae._structure.NeighbourGraph` of X whose loss is added,
+        times ``structure_weight``, to every training step's."""
+        self.structure_ = structure
         try:
             return super().partial_fit(X, y, classes, **fit_params)
         finally:
-            self.split_ = None  # the data is not the net's to keep
+            self.split_ = self.structure_ = None  # the data is not the net's to keep
 
     def get_iterator(self, dataset, training=False):
         if sp.issparse(dataset.data):  # densified batch by batch
@@ -178,7 +185,7 @@ class AutoencoderNet(NeuralNet):
             batches = TensorBatches(dataset, self.batch_size, shuffle=training,
                                     generator=self.generator_)
         if training and getattr(self, "world_", 1) > 1:
-            return _Shards(self, batches)
+            return Shards(self, batches)
         return batches
 
     # training ------------------------------------------------------------
@@ -260,6 +267,9 @@ class AutoencoderNet(NeuralNet):
         y_pred = self.infer(self.corrupt(Xi), **fit_params)
         self.before_loss(y_pred, target)
         loss = self.get_loss(y_pred, target, X=Xi, training=True)
+        if getattr(self, "structure_", None) is not None and self.structure_weight:
+            loss = loss + self.structure_weight * self.structure_.loss(
+                self.module_.encode, self.structure_edges, Xi.device)
         loss.backward()
         self.sync_gradients(len(Xi))
         return {"loss": loss, "y_pred": y_pred}
@@ -331,28 +341,6 @@ class AutoencoderNet(NeuralNet):
     def score_batch(self, module, X):
         """Per-sample score: minus the mean reconstruction error."""
         return -self.feature_errors(module, X).mean(dim=-1)
-
-
-class _Shards:
-    """A data-parallel process's part of each training batch: rows
-    ``rank::world`` (the batch order is the same in every process; a last
-    batch of fewer rows than processes is left out). Records the whole
-    batch's size on the net for :meth:`AutoencoderNet.sync_gradients`."""
-
-    def __init__(self, net, batches):
-        self.net, self.batches = net, batches
-
-    def __len__(self):
-        return len(self.batches)
-
-    def __iter__(self):
-        rank, world = self.net.rank_, self.net.world_
-        for batch, _ in self.batches:
-            if len(batch) < world:  # a last batch too small to share is left out
-                continue
-            self.net.global_rows_ = len(batch)
-            part = batch[rank::world]
-            yield part, part
 
 
 class VAENet(AutoencoderNet):

@@ -11,6 +11,7 @@ import pickle
 import zipfile
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
@@ -114,8 +115,19 @@ def _document(estimator):
         "net_config": json.dumps(_plain_dict(estimator._net_config)),
         "history": json.dumps(list(net.history)),
         "curves": curves,
+        # transform_neighbors: the training rows (their codes are recomputed).
+        "neighbour_rows": _neighbour_rows(estimator),
         "weights": state,
     }
+
+
+def _neighbour_rows(estimator):
+    """``{"rows": tensor}`` of a ``transform_neighbors`` model, else ``{}``."""
+    neighbours = getattr(estimator, "_neighbours", None)
+    if neighbours is None:
+        return {}
+    rows = neighbours._fit_X
+    return {"rows": torch.as_tensor(rows.toarray() if sp.issparse(rows) else rows)}
 
 
 def _plain_dict(mapping):
@@ -232,3 +244,5 @@ def _restore_net(estimator, document, fitted):
                                         if "validation_loss_curve_" in curves else None)
     estimator._net_config = config
     estimator.net_ = net
+    rows = document.get("neighbour_rows", {})
+    estimator._set_neighbours(rows["rows"].numpy() if "rows" in rows else None)

@@ -104,3 +104,18 @@ def test_a_20k_by_20k_sparse_matrix_fits_in_bounded_memory():
     peak_mb, rows, finite = out.stdout.split()
     assert int(rows) == 20_000 and finite == "True"
     assert float(peak_mb) < 300
+
+
+@pytest.mark.parametrize("shape", [(500, 300), (300, 500)])
+def test_wide_sparse_data_starts_from_the_same_principal_axes(shape, monkeypatch):
+    import skae._linear_start as linear
+
+    X = np.random.default_rng(0).random(shape)
+    X[X < 0.9] = 0
+    dense = linear.linear_start(X, 5, linear=True)
+    # Past this width the axes come from ARPACK on the matrix, centred implicitly.
+    monkeypatch.setattr(linear, "_MAX_COVARIANCE_FEATURES", 100)
+    sparse = linear.linear_start(sp.csr_matrix(X), 5, linear=True)
+    np.testing.assert_allclose(sparse.sd, dense.sd, rtol=1e-5)
+    np.testing.assert_allclose(np.abs(sparse.axes @ dense.axes.T), np.eye(5), atol=1e-4)
+    assert sparse.scale == pytest.approx(dense.scale)
