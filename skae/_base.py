@@ -228,7 +228,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
             data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
         done = len(net.history)
         structure = None
-        if self.structure == "umap":
+        if self.structure == "umap" and X.shape[0] > 1:
             structure = NeighbourGraph(data, *fuzzy_graph(X, self.n_neighbors),
                                        seed=net.seed + 5 + done)
         with torch_threads(training_threads(module, self.batch_size, device)), \

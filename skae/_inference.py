@@ -66,7 +66,7 @@ class _InferenceMixin(TransformerMixin):
         if getattr(self, "_neighbours", None) is None:
             return codes
         distances, index = self._neighbours.kneighbors(validate_X(self, X, reset=False))
-        weights = memberships(distances, distances.shape[1])
+        weights = memberships(distances, distances.shape[1] + 1)
         mean = (self._neighbour_codes[index] * weights[..., None]).sum(axis=1)
         return (mean / weights.sum(axis=1, keepdims=True)).astype(codes.dtype)
 

@@ -38,7 +38,7 @@ def _summary(results):
     lines = []
     for dim in sorted({r["latent_dim"] for r in results}):
         rows = [r for r in results if r["latent_dim"] == dim]
-        best = min(rows, key=lambda r: r["sse"])
+        best = min((r for r in rows if not math.isnan(r["sse"])), key=lambda r: r["sse"])
         pca = next((r for r in rows if r["method"] == "PCA"), None)
         text = f"- **{dim}-d**: lowest reconstruction error: {best['method']} ({best['sse']:.3f}"
         text += f", PCA {pca['sse']:.3f})" if pca and best is not pca else ")"
@@ -61,6 +61,8 @@ def _figures(data, results, artefacts, latent_dims, out):
     ax = fig.subplots()
     for method in methods:
         rows = [r for r in results if r["method"] == method]
+        if all(math.isnan(r["sse"]) for r in rows):  # no reconstruction (UMAP)
+            continue
         ax.plot([r["latent_dim"] for r in rows], [r["sse"] for r in rows], "o-", label=method)
     ax.set(xlabel="latent size", ylabel="test SSE per sample", yscale="log",
            title=f"{data.name}: reconstruction error")
@@ -93,7 +95,8 @@ def _figures(data, results, artefacts, latent_dims, out):
     if data.image_shape is not None:
         dim = max(latent_dims)
         rows = [("original", data.X_test)] + [
-            (f"{m} ({dim})", artefacts[m, dim]["recon"]) for m in methods if (m, dim) in artefacts]
+            (f"{m} ({dim})", artefacts[m, dim]["recon"]) for m in methods
+            if (m, dim) in artefacts and artefacts[m, dim]["recon"] is not None]
         fig = Figure(figsize=(10, 1.1 * len(rows)))
         axes = fig.subplots(len(rows), 10, squeeze=False)
         for r, (name, images) in enumerate(rows):

@@ -36,8 +36,10 @@ def umap_curve(min_dist, spread=1.0):
 
 def memberships(distances, n_neighbors, iterations=64):
     """UMAP's fuzzy memberships ``exp(-(d - rho) / sigma)`` of each row's
-    neighbours, with ``rho`` the nearest distance and ``sigma`` set by
-    bisection so that the memberships of a row sum to ``log2(k)``."""
+    neighbours (``distances``, nearest first, the row itself left out), with
+    ``rho`` the nearest distance and ``sigma`` set by bisection so that the
+    memberships of a row sum to ``log2(n_neighbors)``; ``n_neighbors``
+    counts the row itself, as UMAP's does."""
     rho = distances[:, :1]
     excess = np.clip(distances - rho, 0, None)
     target = math.log2(n_neighbors)
@@ -50,6 +52,8 @@ def memberships(distances, n_neighbors, iterations=64):
         high = np.where(above, sigma, high)
         low = np.where(above, low, sigma)
         sigma = np.where(np.isinf(high), 2 * sigma, (low + high) / 2)
+    # UMAP's floor: a thousandth of the row's mean distance.
+    sigma = np.maximum(sigma, 1e-3 * distances.mean(axis=1, keepdims=True))
     return np.exp(-excess / np.maximum(sigma, 1e-12))
 
 
@@ -65,8 +69,9 @@ def fuzzy_graph(X, n_neighbors=15):
         The memberships ``w + w^T - w * w^T``.
     """
     n = X.shape[0]
-    k = min(n_neighbors, n - 1)
-    distances, index = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    n_neighbors = min(n_neighbors, n)
+    k = n_neighbors - 1  # the row itself counts as one, as in UMAP
+    distances, index = NearestNeighbors(n_neighbors=n_neighbors).fit(X).kneighbors(X)
     # Each row is its own nearest neighbour; an exact duplicate may come first.
     own = index == np.arange(n)[:, None]
     drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
@@ -74,7 +79,7 @@ def fuzzy_graph(X, n_neighbors=15):
     keep[np.arange(n), drop] = False
     distances = distances[keep].reshape(n, k)
     index = index[keep].reshape(n, k)
-    weights = memberships(distances, k)
+    weights = memberships(distances, n_neighbors)
     graph = sp.csr_matrix((weights.ravel(), (np.repeat(np.arange(n), k), index.ravel())),
                           shape=(n, n))
     graph = (graph + graph.T - graph.multiply(graph.T)).tocoo()

@@ -107,3 +107,26 @@ def test_bad_dataset_errors(tmp_path, capsys, argv, message):
         main([*argv, "--out", str(tmp_path / "r"), "--quiet"])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_umap_is_an_optional_method(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "umap" else real(name, *a))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--methods", "PCA", "UMAP", "--out", str(tmp_path), "--quiet"])
+    assert exit_info.value.code == 2
+    assert "pip install umap-learn" in capsys.readouterr().err
+
+
+@pytest.mark.quality
+def test_umap_in_the_report_when_installed(tmp_path):
+    pytest.importorskip("umap")
+    assert main(["--max-train", "300", "--max-test", "100", "--latent-dims", "2",
+                 "--methods", "PCA", "UMAP", "--out", str(tmp_path), "--quiet"]) == 0
+    with open(tmp_path / "results.csv") as f:
+        rows = {row["method"]: row for row in DictReader(f)}
+    assert float(rows["UMAP"]["trust"]) > float(rows["PCA"]["trust"])
+    assert np.isnan(float(rows["UMAP"]["sse"]))

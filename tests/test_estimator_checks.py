@@ -18,6 +18,7 @@ _SMALL = dict(hidden_layer_sizes=(8,), max_epochs=3, batch_size=16)
     [
         AutoencoderTransformer(**_SMALL),
         AutoencoderTransformer(**_SMALL, noise=0.1, early_stopping=False),
+        AutoencoderTransformer(**_SMALL, structure="umap", n_neighbors=5, transform_neighbors=3),
         VAETransformer(**_SMALL),
         VAETransformer(**_SMALL, loss="mse", beta=0.5, early_stopping=False),
         AutoencoderOutlierDetector(AutoencoderTransformer(8, **_SMALL)),

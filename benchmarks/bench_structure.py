@@ -1,0 +1,111 @@
+"""Visualisation codes: PCA, UMAP and skae's autoencoders with structure="umap".
+
+    python benchmarks/bench_structure.py [--mnist-dir DIR] [--mnist-epochs 30] [--plot PATH]
+
+2-d codes of held-out rows: 5-NN accuracy (trained on the training rows'
+codes), trustworthiness (10 neighbours), wall seconds of ``fit`` and of
+``transform`` of the held-out rows. digits: 1,437 training / 360 test rows
+(stratified, seed 0); MNIST (when its directory is given): the first 20,000
+training and 10,000 test images. UMAP (umap-learn, if installed) runs with
+its defaults, its one-time numba compilation done before timing. The
+structure models train ``max_epochs`` epochs (100 on digits,
+``--mnist-epochs`` on MNIST); "+ neighbours" is ``transform_neighbors=5``.
+``--plot`` saves the 2-d test codes of UMAP and of the structure
+autoencoder side by side.
+"""
+
+import importlib.util
+import time
+import warnings
+
+import numpy as np
+from _harness import Table, parser
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.manifold import trustworthiness
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+
+from skae import AutoencoderTransformer, VAETransformer
+from skae.datasets import load_mnist
+
+HAS_UMAP = importlib.util.find_spec("umap") is not None
+
+
+def datasets(args):
+    X, y = load_digits(return_X_y=True)
+    yield ("digits", 100, *train_test_split(X / 16, y, test_size=0.2, stratify=y,
+                                             random_state=0))
+    if args.mnist_dir:
+        X_train, y_train = load_mnist(args.mnist_dir, "train")
+        X_test, y_test = load_mnist(args.mnist_dir, "test")
+        yield ("MNIST 20k/10k", args.mnist_epochs, X_train[:20_000], X_test[:10_000],
+               y_train[:20_000], y_test[:10_000])
+
+
+def methods(epochs):
+    yield "PCA", lambda: PCA(2, random_state=0)
+    if HAS_UMAP:
+        import umap
+
+        yield "UMAP", lambda: umap.UMAP(random_state=0)
+    yield "AutoencoderTransformer", lambda: AutoencoderTransformer(2, random_state=0)
+    structure = dict(structure="umap", noise=0.1, max_epochs=epochs, random_state=0)
+    yield "AE structure='umap'", lambda: AutoencoderTransformer(2, **structure)
+    yield "  + neighbours", lambda: AutoencoderTransformer(2, transform_neighbors=5,
+                                                           **structure)
+    yield "VAE structure='umap'", lambda: VAETransformer(2, **structure)
+
+
+def measure(model, X_train, X_test, y_train, y_test):
+    start = time.perf_counter()
+    model.fit(X_train)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    codes = model.transform(X_test)
+    transform_s = time.perf_counter() - start
+    knn = KNeighborsClassifier(5).fit(model.transform(X_train), y_train).score(codes, y_test)
+    return knn, trustworthiness(X_test, codes, n_neighbors=10), fit_s, transform_s, codes
+
+
+def plot(path, codes, y):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(codes), figsize=(5 * len(codes), 5))
+    for ax, (name, Z) in zip(np.atleast_1d(axes), codes.items(), strict=True):
+        ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", s=2)
+        ax.set(title=name, xticks=[], yticks=[])
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main():
+    p = parser(__doc__, mnist=True)
+    p.add_argument("--mnist-epochs", type=int, default=30)
+    p.add_argument("--plot", help="save the 2-d test codes of the last dataset here")
+    args = p.parse_args()
+    warnings.simplefilter("ignore")
+    if HAS_UMAP:  # numba compiles UMAP's functions once per process: not timed
+        import umap
+
+        umap.UMAP().fit(np.random.default_rng(0).random((300, 10)))
+    table = Table([("data", 15, ""), ("method", 24, ""), ("kNN5 acc", 9, ".3f"),
+                   ("trust", 7, ".3f"), ("fit s", 8, ".1f"), ("transform s", 12, ".4f")])
+    for name, epochs, X_train, X_test, y_train, y_test in datasets(args):
+        shown = {}
+        for method, make in methods(epochs):
+            knn, trust, fit_s, transform_s, codes = measure(make(), X_train, X_test, y_train,
+                                                            y_test)
+            table.row(name, method, knn, trust, fit_s, transform_s)
+            if method in ("UMAP", "  + neighbours"):
+                shown[method.strip(" +") if method == "UMAP" else
+                      "AutoencoderTransformer(structure='umap', transform_neighbors=5)"] = codes
+        if args.plot:
+            plot(args.plot, shown, y_test)
+
+
+if __name__ == "__main__":
+    main()
