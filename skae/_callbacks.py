@@ -68,6 +68,8 @@ class EpochLog(PrintLog):
         self.bar_.set_postfix({k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss")
                                if k in row}, refresh=False)
         self.bar_.update()
+        if self.bar_.n == 1:  # the losses show at once, however fast the epochs
+            self.bar_.refresh()
 
     def on_train_end(self, net, **kwargs):
         if getattr(self, "bar_", None) is not None:
