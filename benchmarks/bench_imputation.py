@@ -27,22 +27,12 @@ from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderImputer
-from skae.datasets import hide_at_random, load_mnist, synthetic_ratings
+from skae.datasets import hide_at_random, load_mnist, svd_impute, synthetic_ratings
 
 
 def rmse(X, X_filled, hidden):
     return float(np.sqrt(np.mean((X[hidden] - X_filled[hidden]) ** 2)))
 
-
-def svd_impute(X, rank, iterations=50):
-    """Hard-impute: a rank-``rank`` truncated SVD refitted to its own fills."""
-    missing = np.isnan(X)
-    Z = np.where(missing, np.nanmean(X, axis=0), X)
-    for _ in range(iterations):
-        center = Z.mean(axis=0)
-        U, s, Vt = np.linalg.svd(Z - center, full_matrices=False)
-        Z = np.where(missing, (U[:, :rank] * s[:rank]) @ Vt[:rank] + center, X)
-    return Z
 
 
 def datasets(args):

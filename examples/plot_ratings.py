@@ -16,23 +16,13 @@ import numpy as np
 from sklearn.impute import KNNImputer, SimpleImputer
 
 from skae import AutoencoderImputer
-from skae.datasets import synthetic_ratings
+from skae.datasets import svd_impute, synthetic_ratings
 
 ratings, observed = synthetic_ratings(1000, 200, rank=5, observed=0.1, random_state=0)
 held_out = observed & (np.random.default_rng(1).random(observed.shape) < 0.2)
 X = np.where(observed & ~held_out, ratings, np.nan)
 print(f"{np.isnan(X).mean():.0%} of the ratings are missing")
 
-
-def svd_impute(X, rank, iterations=50):
-    """Hard-impute: a rank-``rank`` truncated SVD refitted to its own fills."""
-    missing = np.isnan(X)
-    Z = np.where(missing, np.nanmean(X, axis=0), X)
-    for _ in range(iterations):
-        center = Z.mean(axis=0)
-        U, s, Vt = np.linalg.svd(Z - center, full_matrices=False)
-        Z = np.where(missing, (U[:, :rank] * s[:rank]) @ Vt[:rank] + center, X)
-    return Z
 
 
 predictions = {

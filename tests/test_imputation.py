@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderImputer, AutoencoderTransformer, VAETransformer
-from skae.datasets import hide_at_random, synthetic_ratings
+from skae.datasets import hide_at_random, svd_impute, synthetic_ratings
 
 FAST = dict(max_epochs=3, hidden_layer_sizes=(16,), latent_dim=8, random_state=0)
 
@@ -180,16 +180,6 @@ def test_a_classifier_on_imputed_digits_beats_mean_imputation():
     assert scores["ours"] > scores["mean"], scores
 
 
-def _svd_impute(X, rank, iterations=50):
-    """Hard-impute: a rank-``rank`` truncated SVD refitted to its own fills."""
-    missing = np.isnan(X)
-    Z = np.where(missing, np.nanmean(X, axis=0), X)
-    for _ in range(iterations):
-        center = Z.mean(axis=0)
-        U, s, Vt = np.linalg.svd(Z - center, full_matrices=False)
-        Z = np.where(missing, (U[:, :rank] * s[:rank]) @ Vt[:rank] + center, X)
-    return Z
-
 
 @pytest.mark.quality
 def test_ratings_predicts_held_out_ratings_better_than_knn_and_rank_tuned_svd_is_reported():
@@ -200,7 +190,7 @@ def test_ratings_predicts_held_out_ratings_better_than_knn_and_rank_tuned_svd_is
                  held_out)
     knn = _rmse(ratings, KNNImputer().fit_transform(X), held_out)
     mean = _rmse(ratings, SimpleImputer().fit_transform(X), held_out)
-    svd_true_rank = _rmse(ratings, _svd_impute(X, 5), held_out)
+    svd_true_rank = _rmse(ratings, svd_impute(X, 5), held_out)
     assert ours < 0.7 * knn and ours < 0.7 * mean
     # A truncated SVD told the true rank is the better model of a low-rank
     # matrix; the autoencoder is within 1.4 times of it without being told.
