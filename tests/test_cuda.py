@@ -68,3 +68,30 @@ def test_cuda_model_loads_in_a_process_without_cuda(Est, small_X, tmp_path):
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_imputer_on_cuda(dtype, small_X):
+    from skae import AutoencoderImputer
+    from skae.datasets import hide_at_random
+
+    X_missing, hidden = hide_at_random(small_X, 0.2, random_state=0)
+    X_missing = X_missing.astype(dtype)
+    imputer = AutoencoderImputer(hidden_layer_sizes=(32,), latent_dim=16, max_epochs=5,
+                                 device="cuda", random_state=0)
+    filled = imputer.fit_transform(X_missing)
+    assert imputer.device_.startswith("cuda") and filled.dtype == dtype
+    assert np.isfinite(filled).all()
+    np.testing.assert_array_equal(filled[~hidden], X_missing[~hidden])
+
+
+def test_sparse_input_and_structure_on_cuda(small_X):
+    import scipy.sparse as sp
+
+    dense = AutoencoderTransformer(**FAST, device="cuda").fit(small_X)
+    sparse = AutoencoderTransformer(**FAST, device="cuda").fit(sp.csr_matrix(small_X))
+    np.testing.assert_allclose(sparse.transform(small_X), dense.transform(small_X),
+                               rtol=1e-4, atol=1e-5)
+    mapped = AutoencoderTransformer(**FAST, structure="umap", transform_neighbors=5,
+                                    device="cuda").fit(small_X)
+    assert np.isfinite(mapped.transform(small_X)).all()
