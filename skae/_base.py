@@ -241,17 +241,11 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
                 f"{type(self).__name__} training was interrupted"
                 + ("; the estimator is left as it was before the call." if epochs is None
                    else "; the steps already taken are kept."))
-        history = net.history
         self.net_ = net
         self._set_neighbours(X)
         self.device_ = device
-        self.n_iter_ = len(history)
-        self.loss_curve_ = np.asarray(history[:, "train_loss"], dtype=float)
-        self.validation_loss_curve_ = (
-            np.asarray(history[:, "valid_loss"], dtype=float)
-            if "valid_loss" in history[-1]
-            else None
-        )
+        self.n_iter_ = len(net.history)
+        self.loss_curve_, self.validation_loss_curve_ = net.loss_curves()
 
     def _fit(self, X):
         """Validate X, train a new net and set the fitted attributes."""

@@ -39,11 +39,10 @@ def dense_rows(X, start, stop, dtype=np.float32):
 def _to_device(rows, device):
     """A CSR matrix of rows as a dense float32 tensor, densified on ``device``
     (only the stored values travel there)."""
-    rows = rows.tocsr()
-    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+    coo = rows.tocoo()
     tensor = torch.sparse_coo_tensor(
-        torch.from_numpy(np.stack([row_of, rows.indices.astype(np.int64)])),
-        torch.from_numpy(rows.data.astype(np.float32, copy=False)), size=rows.shape,
+        torch.from_numpy(np.stack([coo.row, coo.col]).astype(np.int64)),
+        torch.from_numpy(coo.data.astype(np.float32, copy=False)), size=coo.shape,
         check_invariants=False)
     return tensor.to(device).to_dense()
 
@@ -152,32 +151,26 @@ class StreamedBatches:
             yield batch, batch
 
 
-class SparseBatches:
-    """Mini-batches of :class:`Rows` of a CSR matrix: each batch's rows are
-    taken from the matrix and densified on ``device``; the matrix itself is
-    never densified. Yields ``(batch, batch)`` as float32 tensors."""
+class SparseBatches(TensorBatches):
+    """Mini-batches of :class:`Rows` of a CSR matrix, in the order
+    :class:`TensorBatches` takes: each batch's rows are taken from the matrix
+    and densified on ``device``; the matrix itself is never densified.
+    Yields ``(batch, batch)`` as float32 tensors."""
 
     def __init__(self, rows, batch_size, shuffle=False, generator=None, device="cpu"):
-        self.rows = rows
-        self.batch_size = max(1, int(batch_size))
-        self.shuffle = shuffle
-        self.generator = generator
+        super().__init__(rows, batch_size, shuffle, generator)
         self.device = device
 
-    def __len__(self):
-        return math.ceil(len(self.rows) / self.batch_size)
-
     def __iter__(self):
-        n = len(self.rows)
-        order = np.arange(n) if self.rows.index is None else np.asarray(self.rows.index)
+        n, data = len(self.rows), self.rows.data
+        order = self.rows.index
         if self.shuffle:
-            order = order[torch.randperm(n, generator=self.generator).numpy()]
+            perm = torch.randperm(n, generator=self.generator).numpy()
+            order = perm if order is None else np.asarray(order)[perm]
         for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size]
-            contiguous = self.rows.index is None and not self.shuffle
-            part = (self.rows.data[start:start + len(index)] if contiguous
-                    else self.rows.data[index])
-            batch = _to_device(part, self.device)
+            stop = start + self.batch_size
+            batch = _to_device(data[start:stop] if order is None else data[order[start:stop]],
+                               self.device)
             yield batch, batch
 
 

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
-__all__ = ["check_values", "extend_init", "network_kwargs", "validate_X"]
+__all__ = ["check_values", "extend_init", "network_kwargs", "positive_ints", "validate_X"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -38,7 +38,7 @@ def extend_init(base_init, **defaults):
     return __init__
 
 
-def _positive_ints(value, name, allow_empty=True):
+def positive_ints(value, name, allow_empty=True):
     """``value`` (an int or a sequence of ints >= 1) as a tuple, or a ValueError."""
     values = [value] if isinstance(value, Integral) else list(value)
     if not all(isinstance(v, Integral) and v >= 1 for v in values) or (
@@ -50,7 +50,7 @@ def _positive_ints(value, name, allow_empty=True):
 
 def network_kwargs(estimator, n_features):
     """Validated parameters of the built-in networks, as module arguments."""
-    kwargs = {"hidden_layer_sizes": _positive_ints(estimator.hidden_layer_sizes,
+    kwargs = {"hidden_layer_sizes": positive_ints(estimator.hidden_layer_sizes,
                                                    "hidden_layer_sizes"),
               "activation": estimator.activation, "architecture": estimator.architecture}
     if estimator.architecture == "mlp":
@@ -65,7 +65,7 @@ def network_kwargs(estimator, n_features):
     if int(np.prod(shape)) != n_features:
         raise ValueError(f"image_shape {shape} has {int(np.prod(shape))} values but X has "
                          f"{n_features} features per row.")
-    channels = _positive_ints(estimator.conv_channels, "conv_channels", allow_empty=False)
+    channels = positive_ints(estimator.conv_channels, "conv_channels", allow_empty=False)
     return {**kwargs, "image_shape": tuple(int(d) for d in shape), "channels": channels}
 
 

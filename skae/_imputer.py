@@ -15,14 +15,14 @@ from sklearn.utils.validation import (
 )
 
 from ._batches import map_batches
+from ._checks import check_values, positive_ints
 from ._imputer_module import ImputerModule
 from ._imputer_net import EntrySplit, ImputerNet
 from ._inference import inference_batch_size
+from ._loss import get_loss
 from ._net import training_policy
 from ._networks import ACTIVATIONS
 from ._runtime import resolve_device, seed_from, torch_threads, training_threads
-
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _is_nan(value):
@@ -215,10 +215,8 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
         if not nan_missing and np.isnan(X).any():
             raise ValueError(f"X contains NaN, which is not missing_values="
                              f"{self.missing_values!r}; set missing_values=np.nan.")
-        if np.isinf(X).any() or (X.dtype == np.float64 and X.size and np.max(
-                np.abs(np.where(missing, 0, X))) > _FLOAT32_MAX):
-            raise ValueError(f"{type(self).__name__} needs finite values that float32 holds; "
-                             "X contains infinity or values too large.")
+        # The observed values: finite and representable in float32.
+        check_values(np.where(missing, 0, X), get_loss("mse"), type(self).__name__)
         if reset:
             self._valid_mask = ~missing.all(axis=0) if len(X) else np.ones(X.shape[1], bool)
             if not self._valid_mask.all() and not self.keep_empty_features:
@@ -261,8 +259,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
     def _train(self, data):
         device = resolve_device(self.device)
         seed = seed_from(self.random_state)
-        hidden = ((self.hidden_layer_sizes,) if isinstance(self.hidden_layer_sizes, Integral)
-                  else tuple(int(h) for h in self.hidden_layer_sizes))
+        hidden = positive_ints(self.hidden_layer_sizes, "hidden_layer_sizes")
         policy = training_policy(
             n_samples=len(data), max_epochs=self.max_epochs, batch_size=self.batch_size,
             lr=self.lr, lr_schedule="constant", weight_decay=self.weight_decay,
@@ -290,10 +287,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
             raise KeyboardInterrupt(f"{type(self).__name__} training was interrupted.")
         self.net_, self.device_ = net, device
         self.n_iter_ = len(net.history)
-        self.loss_curve_ = np.asarray(net.history[:, "train_loss"], dtype=float)
-        self.validation_loss_curve_ = (
-            np.asarray(net.history[:, "valid_loss"], dtype=float)
-            if "valid_loss" in net.history[-1] else None)
+        self.loss_curve_, self.validation_loss_curve_ = net.loss_curves()
 
     # ------------------------------------------------------------- inference
     def transform(self, X):

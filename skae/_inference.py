@@ -23,6 +23,10 @@ def inference_batch_size(n_features):
     return max(1, min(_INFERENCE_BATCH_SIZE, _INFERENCE_BATCH_VALUES // max(n_features, 1)))
 
 
+def _encode(module, batch):
+    return module.encode(batch)
+
+
 class _InferenceMixin(TransformerMixin):
     """Inference methods of :class:`~skae._base._BaseAutoencoder` (the
     fitted skorch net is ``net_``). A ``TransformerMixin``, so that
@@ -62,21 +66,25 @@ class _InferenceMixin(TransformerMixin):
         X_new : ndarray of shape (n_samples, latent_dim)
             Codes, in X's floating dtype.
         """
-        codes = self._map_rows(lambda module, batch: module.encode(batch), X)
+        check_is_fitted(self)
+        X = validate_X(self, X, reset=False)
+        codes = self._map(_encode, X, self._check_values)
         if getattr(self, "_neighbours", None) is None:
             return codes
-        distances, index = self._neighbours.kneighbors(validate_X(self, X, reset=False))
+        distances, index = self._neighbours.kneighbors(X)
         weights = memberships(distances, distances.shape[1] + 1)
         mean = (self._neighbour_codes[index] * weights[..., None]).sum(axis=1)
         return (mean / weights.sum(axis=1, keepdims=True)).astype(codes.dtype)
 
     def _set_neighbours(self, X):
-        """Keep the rows X (the training data) and their codes for
-        ``transform_neighbors``; forget them when it is None."""
-        self._neighbours = self._neighbour_codes = None
+        """Keep the validated rows X (the training data), their codes and
+        their neighbour index for ``transform_neighbors``; forget them when
+        it is None."""
+        self._neighbour_rows = self._neighbours = self._neighbour_codes = None
         if not getattr(self, "transform_neighbors", None) or X is None:
             return
-        self._neighbour_codes = self._map_rows(lambda module, batch: module.encode(batch), X)
+        self._neighbour_rows = X
+        self._neighbour_codes = self._map(_encode, X)
         k = min(self.transform_neighbors, X.shape[0])
         self._neighbours = NearestNeighbors(n_neighbors=k).fit(X)
 

@@ -124,7 +124,6 @@ def _sparse_moments(X):
     (narrow ones are densified in chunks, as dense data is read, so that a
     sparse fit takes the same steps as a dense one)."""
     n, p = X.shape
-    X = X.astype(np.float64)
     mean = np.asarray(X.sum(axis=0)).ravel() / n
     squares = np.asarray(X.multiply(X).sum(axis=0)).ravel()
     return mean, np.clip(squares - n * mean**2, 0, None) / max(n - 1, 1), None
@@ -151,7 +150,7 @@ def _leading_axes(X, mean, scale, scatter, latent_dim, seed):
     """Leading principal axes and standard deviations in the internal space."""
     n, p = X.shape
     if sp.issparse(X) and scatter is None:
-        return _sparse_axes(X.astype(np.float64), mean, scale, latent_dim, seed)
+        return _sparse_axes(X, mean, scale, latent_dim, seed)
     if scatter is not None:
         eigval, eigvec = np.linalg.eigh(scatter / (max(n - 1, 1) * scale**2))
         order = np.argsort(eigval)[::-1][:latent_dim]
@@ -190,6 +189,8 @@ def linear_start(X, latent_dim, *, linear, seed=0):
         the internal space.
     """
     n, p = X.shape
+    if sp.issparse(X):  # sparse products in float64, from one copy
+        X = X.astype(np.float64)
     if not linear:
         var = _moments(X, scatter=False)[1] if n > 1 else np.zeros(p)
         return LinearStart(np.zeros(p), 1.0, internal_variance=float(np.mean(var)))

@@ -139,6 +139,14 @@ class AutoencoderNet(NeuralNet):
         """Replace the history with ``rows`` (a saved ``list(history)``)."""
         self.history = type(self.history)(rows)
 
+    def loss_curves(self):
+        """The training and validation (None without a split) loss of each
+        epoch of the history."""
+        rows = self.history
+        valid = "valid_loss" in rows[-1]
+        return (np.asarray(rows[:, "train_loss"], dtype=float),
+                np.asarray(rows[:, "valid_loss"], dtype=float) if valid else None)
+
     def stopped_by_user(self, epochs):
         """Whether the last training, asked for ``epochs`` epochs, was cut
         short by an interrupt (Ctrl-C) rather than ended by early stopping."""

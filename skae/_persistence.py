@@ -123,10 +123,9 @@ def _document(estimator):
 
 def _neighbour_rows(estimator):
     """``{"rows": tensor}`` of a ``transform_neighbors`` model, else ``{}``."""
-    neighbours = getattr(estimator, "_neighbours", None)
-    if neighbours is None:
+    rows = getattr(estimator, "_neighbour_rows", None)
+    if rows is None:
         return {}
-    rows = neighbours._fit_X
     return {"rows": torch.as_tensor(rows.toarray() if sp.issparse(rows) else rows)}
 
 

@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from peak_memory import PREAMBLE
 
 import skae
 from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
@@ -94,14 +95,10 @@ def test_memory_mapped_fit_trains_as_well_as_in_memory(digits_split, tmp_path):
                                   streamed.transform(X_train.astype(np.float32)))
 
 
-_MEMORY_SCRIPT = textwrap.dedent("""
-    import os, sys, threading, time, warnings
+_MEMORY_SCRIPT = PREAMBLE + textwrap.dedent("""
+    import sys, warnings
     import numpy as np
     warnings.simplefilter("ignore")
-
-    def anon_kb():
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("RssAnon:"))
 
     path = sys.argv[1]
     X = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(300_000, 256))
@@ -115,20 +112,10 @@ _MEMORY_SCRIPT = textwrap.dedent("""
     ae = AutoencoderTransformer(16, hidden_layer_sizes=(64,), max_epochs=1, batch_size=256,
                                 random_state=0)
     ae.fit(np.array(X[:1000]))  # imports, allocator and threads warmed up
-    before, peak, done = anon_kb(), [0], threading.Event()
-
-    def watch():
-        while not done.is_set():
-            peak[0] = max(peak[0], anon_kb())
-            time.sleep(0.002)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    ae.fit(X)
-    codes = ae.transform(X)
-    done.set()
-    watcher.join()
-    print((peak[0] - before) * 1024 / X.nbytes, codes.shape[0])
+    with PeakAnon() as memory:
+        ae.fit(X)
+        codes = ae.transform(X)
+    print(memory.growth_kb * 1024 / X.nbytes, codes.shape[0])
 """)
 
 

@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from peak_memory import PREAMBLE
 
 from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
 
@@ -59,38 +60,24 @@ def test_the_imputer_asks_for_dense_data(sparse_X):
         AutoencoderImputer().fit(sparse_X)
 
 
-_MEMORY_SCRIPT = textwrap.dedent("""
-    import sys, threading, time, warnings
+_MEMORY_SCRIPT = PREAMBLE + textwrap.dedent("""
+    import sys, warnings
     import numpy as np, scipy.sparse as sp
     warnings.simplefilter("ignore")
     from skae import AutoencoderTransformer
 
-    def anon_kb():
-        with open("/proc/self/status") as f:
-            return next(int(line.split()[1]) for line in f if line.startswith("RssAnon:"))
-
     # Imports, allocator and threads warmed up on a small dense fit.
     warm = np.random.default_rng(0).random((1000, 64))
     AutoencoderTransformer(4, max_epochs=1, random_state=0).fit(warm).transform(warm)
-    before, peak, done = anon_kb(), [0], threading.Event()
-
-    def watch():
-        while not done.is_set():
-            peak[0] = max(peak[0], anon_kb())
-            time.sleep(0.002)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    n, rng = 20_000, np.random.default_rng(0)
-    nnz = n * n // 1000  # 0.1% density: dense float32 would be 1.6 GB
-    X = sp.csr_matrix((rng.random(nnz, dtype=np.float32),
-                       (rng.integers(0, n, nnz), rng.integers(0, n, nnz))), shape=(n, n))
-    ae = AutoencoderTransformer(8, hidden_layer_sizes=eval(sys.argv[1]), max_epochs=2,
-                                random_state=0).fit(X)
-    codes, scores = ae.transform(X), ae.score_samples(X)
-    done.set()
-    watcher.join()
-    print((peak[0] - before) / 1024, codes.shape[0], np.isfinite(scores).all())
+    with PeakAnon() as memory:
+        n, rng = 20_000, np.random.default_rng(0)
+        nnz = n * n // 1000  # 0.1% density: dense float32 would be 1.6 GB
+        X = sp.csr_matrix((rng.random(nnz, dtype=np.float32),
+                           (rng.integers(0, n, nnz), rng.integers(0, n, nnz))), shape=(n, n))
+        ae = AutoencoderTransformer(8, hidden_layer_sizes=eval(sys.argv[1]), max_epochs=2,
+                                    random_state=0).fit(X)
+        codes, scores = ae.transform(X), ae.score_samples(X)
+    print(memory.growth_kb / 1024, codes.shape[0], np.isfinite(scores).all())
 """)
 
 
