@@ -16,9 +16,9 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._batches import is_memory_mapped
+from ._batches import is_memory_mapped, map_batches
 from ._checks import network_kwargs, validate_X
-from ._inference import _InferenceMixin
+from ._inference import _encode, _InferenceMixin, inference_batch_size
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
 from ._net import training_policy
@@ -32,7 +32,7 @@ from ._runtime import (
     torch_threads,
     training_threads,
 )
-from ._structure import NeighbourGraph, fuzzy_graph
+from ._structure import LayoutTarget, umap_layout
 
 
 class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEstimator):
@@ -228,11 +228,14 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
             data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
         done = len(net.history)
         structure = None
-        if self.structure == "umap" and X.shape[0] > 1:
-            structure = NeighbourGraph(data, *fuzzy_graph(X, self.n_neighbors),
-                                       seed=net.seed + 5 + done)
         with torch_threads(training_threads(module, self.batch_size, device)), \
                 seeded_global_rng(net.seed + done, device, enabled=bool(module.user_parts)):
+            if self.structure == "umap" and X.shape[0] > 1:
+                start = torch.from_numpy(np.asarray(
+                    map_batches(net, _encode, X, np.float32, inference_batch_size(X.shape[1]))))
+                layout, graph = umap_layout(X, start, self.n_neighbors, seed=net.seed + 5 + done,
+                                            continued=done > 0)
+                structure = LayoutTarget(data, layout, graph, seed=net.seed + 6 + done)
             net.partial_fit(data, epochs=epochs, structure=structure)
         if net.stopped_by_user(done + (epochs or self.max_epochs)):
             # skorch ends training quietly on KeyboardInterrupt; the
@@ -242,6 +245,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
                 + ("; the estimator is left as it was before the call." if epochs is None
                    else "; the steps already taken are kept."))
         self.net_ = net
+        if structure is not None:
+            self.embedding_ = layout.numpy()
+        else:
+            self.__dict__.pop("embedding_", None)
         self._set_neighbours(X)
         self.device_ = device
         self.n_iter_ = len(net.history)

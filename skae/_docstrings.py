@@ -101,15 +101,19 @@ TRAINING = """\
         (before the loss's output link: logits for ``loss="bce"``).
 
     structure : {None, "umap"}, default=None
-        ``"umap"`` adds UMAP's neighbourhood loss on the codes (parametric
-        UMAP): the ``n_neighbors``-nearest-neighbour graph of the training
-        rows with UMAP's fuzzy weights, and UMAP's cross-entropy on edges
-        sampled by weight (256 per step) and shuffled negatives, times
-        ``structure_weight``, added to every step's reconstruction loss
-        (the VAE's on its posterior means). Codes then keep neighbourhoods
-        as UMAP's do, and stay invertible and fast to compute for new rows.
-        Training then runs ``max_epochs`` epochs, without early stopping;
-        ``partial_fit`` finds the neighbours within each chunk.
+        ``"umap"``: codes that keep neighbourhoods as UMAP's do, and stay
+        invertible and fast to compute for new rows. ``fit`` builds UMAP's
+        graph of the training rows (their ``n_neighbors`` nearest neighbours,
+        with UMAP's fuzzy memberships) and lays the rows out by UMAP's own
+        optimisation of its cross-entropy, started from the encoder's initial
+        codes (``embedding_``). Every training step then adds, times
+        ``structure_weight``, a structure loss on the encoder's codes (the
+        VAE's posterior means) of the ends of edges drawn by weight (as many
+        rows as the batch): UMAP's cross-entropy on these edges and on
+        shuffled negatives (parametric UMAP), plus the squared distance of
+        the codes to the layout. Training then runs ``max_epochs`` epochs,
+        without early stopping; ``partial_fit`` lays out each chunk anew,
+        started from the current encoder's codes.
 
     structure_weight : float, default=1.0
         Weight of the structure loss against the reconstruction loss.
@@ -118,14 +122,17 @@ TRAINING = """\
         Neighbours per row of the structure's graph.
 
     transform_neighbors : int, default=None
-        If set, :meth:`transform` places each row at the membership-weighted
-        mean of the codes of its ``transform_neighbors`` nearest training
-        rows (UMAP's placement of new points; 5 suits ``structure="umap"``)
-        instead of returning the encoder's code: neighbourhoods of new rows
-        are then kept better, at the cost of keeping the training rows (of
-        the last ``fit``, or the last ``partial_fit`` chunk) and a
-        nearest-neighbour search per call. :meth:`inverse_transform` is
-        unchanged.
+        If set, :meth:`transform` places each row among the codes of its
+        ``transform_neighbors`` nearest training rows instead of returning
+        the encoder's code: with ``structure="umap"``, as UMAP's
+        ``transform`` places new rows among ``embedding_`` (from the
+        membership-weighted mean of the neighbours' layout codes, 30 epochs
+        of UMAP's optimisation against the layout; 15 neighbours, UMAP's
+        default, suit it); otherwise at the membership-weighted mean of the
+        neighbours' codes. Neighbourhoods of new rows are then kept better,
+        at the cost of keeping the training rows (of the last ``fit``, or
+        the last ``partial_fit`` chunk) and a nearest-neighbour search per
+        call. :meth:`inverse_transform` is unchanged.
 """
 
 ATTRIBUTES = """\
@@ -144,6 +151,11 @@ ATTRIBUTES = """\
 
     validation_loss_curve_ : ndarray of shape (n_epochs,) or None
         Validation loss of each epoch, when early stopping held data out.
+
+    embedding_ : ndarray of shape (n_samples, latent_dim)
+        With ``structure="umap"`` only: UMAP's layout of the training rows
+        (of the last ``fit``, or the last ``partial_fit`` chunk), centred,
+        which the encoder's codes were trained towards.
 
     n_features_in_ : int
         Number of features seen during ``fit``.

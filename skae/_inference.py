@@ -9,13 +9,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._batches import map_batches
 from ._checks import check_values, validate_X
-from ._structure import memberships
+from ._structure import place
 
 # Rows per batch at inference time: large enough to amortise the Python
 # overhead, small enough to keep memory bounded on big inputs (and fewer for
 # wide rows, such as a sparse matrix's densified batches: 16 MB of float32).
 _INFERENCE_BATCH_SIZE = 4096
 _INFERENCE_BATCH_VALUES = 2**22
+# Epochs of UMAP's placement of new rows among the training codes
+# (``transform_neighbors`` with ``structure="umap"``; UMAP's own for large data).
+_PLACEMENT_EPOCHS = 30
 
 
 def inference_batch_size(n_features):
@@ -52,9 +55,10 @@ class _InferenceMixin(TransformerMixin):
     def transform(self, X):
         """Encode X: its code in the latent space.
 
-        With ``transform_neighbors=k``, a row's code is instead the
-        membership-weighted mean of the codes of its ``k`` nearest training
-        rows (UMAP's placement of new points).
+        With ``transform_neighbors=k``, a row is instead placed among the
+        codes of its ``k`` nearest training rows: as UMAP places new rows,
+        among ``embedding_``, with ``structure="umap"``; at the
+        membership-weighted mean of their codes otherwise.
 
         Parameters
         ----------
@@ -72,9 +76,8 @@ class _InferenceMixin(TransformerMixin):
         if getattr(self, "_neighbours", None) is None:
             return codes
         distances, index = self._neighbours.kneighbors(X)
-        weights = memberships(distances, distances.shape[1] + 1)
-        mean = (self._neighbour_codes[index] * weights[..., None]).sum(axis=1)
-        return (mean / weights.sum(axis=1, keepdims=True)).astype(codes.dtype)
+        return place(self._neighbour_codes, index, distances,
+                     n_epochs=self._placement_epochs).astype(codes.dtype)
 
     def _set_neighbours(self, X):
         """Keep the validated rows X (the training data), their codes and
@@ -84,7 +87,12 @@ class _InferenceMixin(TransformerMixin):
         if not getattr(self, "transform_neighbors", None) or X is None:
             return
         self._neighbour_rows = X
-        self._neighbour_codes = self._map(_encode, X)
+        # A UMAP layout of the rows (structure="umap"): new rows are placed
+        # among it as UMAP places them; otherwise at the mean of their
+        # neighbours' codes.
+        layout = getattr(self, "embedding_", None)
+        self._neighbour_codes = self._map(_encode, X) if layout is None else layout
+        self._placement_epochs = 0 if layout is None else _PLACEMENT_EPOCHS
         k = min(self.transform_neighbors, X.shape[0])
         self._neighbours = NearestNeighbors(n_neighbors=k).fit(X)
 

@@ -89,14 +89,13 @@ class AutoencoderNet(NeuralNet):
     """
 
     def __init__(self, module, *args, criterion=nn.MSELoss, noise=0.0, corruption="gaussian",
-                 seed=0, precision="32", structure_weight=0.0, structure_edges=256, **kwargs):
+                 seed=0, precision="32", structure_weight=0.0, **kwargs):
         super().__init__(module, *args, criterion=criterion, **kwargs)
         self.noise = noise
         self.corruption = corruption
         self.seed = seed
         self.precision = precision
         self.structure_weight = structure_weight
-        self.structure_edges = structure_edges
 
     _TRANSIENT = ("generator_", "noise_generator_", "valid_noise_generator_",
                    "sample_generator_", "split_", "synced_", "synced_sizes_", "structure_")
@@ -174,8 +173,9 @@ class AutoencoderNet(NeuralNet):
 
     def partial_fit(self, X, y=None, classes=None, structure=None, **fit_params):
         """skorch's ``partial_fit``; ``structure``: the
-        :class:`~skae._structure.NeighbourGraph` of X whose loss is added,
-        times ``structure_weight``, to every training step's."""
+        :class:`~skae._structure.LayoutTarget` of X whose loss (on as many
+        rows as the batch has) is added, times ``structure_weight``, to every
+        training step's."""
         self.structure_ = structure
         try:
             return super().partial_fit(X, y, classes, **fit_params)
@@ -277,7 +277,7 @@ class AutoencoderNet(NeuralNet):
         loss = self.get_loss(y_pred, target, X=Xi, training=True)
         if getattr(self, "structure_", None) is not None and self.structure_weight:
             loss = loss + self.structure_weight * self.structure_.loss(
-                self.module_.encode, self.structure_edges, Xi.device)
+                self.module_.encode, len(Xi), Xi.device)
         loss.backward()
         self.sync_gradients(len(Xi))
         return {"loss": loss, "y_pred": y_pred}

@@ -117,6 +117,9 @@ def _document(estimator):
         "curves": curves,
         # transform_neighbors: the training rows (their codes are recomputed).
         "neighbour_rows": _neighbour_rows(estimator),
+        # structure="umap": the training rows' layout.
+        "embedding": ({"embedding_": torch.as_tensor(estimator.embedding_)}
+                      if hasattr(estimator, "embedding_") else {}),
         "weights": state,
     }
 
@@ -243,5 +246,7 @@ def _restore_net(estimator, document, fitted):
                                         if "validation_loss_curve_" in curves else None)
     estimator._net_config = config
     estimator.net_ = net
+    if "embedding_" in document.get("embedding", {}):
+        estimator.embedding_ = document["embedding"]["embedding_"].numpy()
     rows = document.get("neighbour_rows", {})
     estimator._set_neighbours(rows["rows"].numpy() if "rows" in rows else None)

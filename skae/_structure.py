@@ -4,9 +4,11 @@ scikit-learn only).
 Parametric UMAP (Sainburg, McInnes & Gentner, 2021): the k-nearest-neighbour
 graph of the training rows, weighted by UMAP's fuzzy memberships, and
 UMAP's cross-entropy between that graph and the codes' similarities
-``1 / (1 + a d^(2b))``, on edges sampled by weight and negatives drawn by
-shuffling the sampled edges' tails, computed by the encoder inside the
-training loop next to the reconstruction loss.
+``1 / (1 + a d^(2b))``, minimised by UMAP's own stochastic optimisation on
+free codes (a layout of the training rows, started from the encoder's
+codes), which the encoder then learns to reproduce inside the training loop
+next to the reconstruction loss; new rows are placed among fitted codes as
+UMAP's ``transform`` places them.
 """
 
 import math
@@ -18,7 +20,8 @@ import torch
 from scipy.optimize import curve_fit
 from sklearn.neighbors import NearestNeighbors
 
-__all__ = ["NeighbourGraph", "fuzzy_graph", "memberships", "umap_curve"]
+__all__ = ["LayoutTarget", "fuzzy_graph", "memberships", "optimize_layout", "place",
+           "umap_curve", "umap_layout"]
 
 # Bounds of the probabilities inside the logarithms (UMAP's own clip).
 _EPS = 1e-4
@@ -87,38 +90,184 @@ def fuzzy_graph(X, n_neighbors=15):
             graph.data.astype(np.float32))
 
 
-class NeighbourGraph:
-    """The structure loss of one training: UMAP's graph of the training rows
-    of ``data`` (a tensor) and the cross-entropy of codes against it.
+def _attraction(diff, a, b):
+    """UMAP's clipped gradient step pulling codes ``diff`` apart closer."""
+    d2 = (diff * diff).sum(-1, keepdim=True)
+    return (-2 * a * b * d2.clamp_min(1e-12) ** (b - 1) / (1 + a * d2 ** b) * diff).clamp(-4, 4)
+
+
+def _repulsion(diff, a, b):
+    """UMAP's clipped gradient step pushing codes ``diff`` apart
+    (none between equal codes)."""
+    d2 = (diff * diff).sum(-1, keepdim=True)
+    push = (2 * b / ((1e-3 + d2) * (1 + a * d2 ** b)) * diff).clamp(-4, 4)
+    return torch.where(d2 > 0, push, 0.0)
+
+
+def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1,
+                    negative_samples=5, learning_rate=1.0, chunks=10):
+    """UMAP's stochastic optimisation of the cross-entropy between a fuzzy
+    graph and codes, vectorised in torch.
+
+    Each epoch draws every edge with chance ``weight / max(weight)`` (edges
+    too weak to be drawn once in ``n_epochs`` are dropped, as UMAP does),
+    pulls its ends together and pushes its head away from
+    ``negative_samples`` random codes, with UMAP's gradients clipped to
+    [-4, 4] and a learning rate falling linearly to 0. The drawn edges are
+    applied in ``chunks`` shuffled groups (UMAP applies them one by one).
 
     Parameters
     ----------
-    data : tensor of shape (n_samples, n_features)
-        The rows the graph's edges index (moved to where they are encoded,
-        a batch of edges at a time).
-    heads, tails, weights : ndarray
-        The graph (:func:`fuzzy_graph`).
-    min_dist : float
-        UMAP's ``min_dist``: how tightly the codes of neighbours may pack.
-    negative_samples : int
-        Shuffled tails repelled per sampled edge.
+    codes : tensor of shape (n_rows, n_components)
+        The starting codes, updated in place.
+    heads, tails : tensor of int64
+        The edges' ends, rows of ``codes`` (both move).
+    weights : tensor of float32
+        The edges' memberships.
+    Returns
+    -------
+    codes : tensor
+        ``codes``, optimised.
+    """
+    a, b = umap_curve(float(min_dist))
+    device = codes.device
+    generator = torch.Generator(device=device).manual_seed(int(seed))
+    keep = weights >= weights.max() / n_epochs
+    heads, tails, weights = heads[keep], tails[keep], weights[keep]
+    chance = weights / weights.max()
+    for epoch in range(n_epochs):
+        rate = learning_rate * (1 - epoch / n_epochs)
+        drawn = torch.nonzero(torch.rand(len(chance), generator=generator, device=device)
+                              < chance).squeeze(1)
+        drawn = drawn[torch.randperm(len(drawn), generator=generator, device=device)]
+        for part in drawn.chunk(chunks):
+            i, j = heads[part], tails[part]
+            pull = _attraction(codes[i] - codes[j], a, b) * rate
+            step = torch.zeros_like(codes)
+            step.index_add_(0, i, pull)
+            step.index_add_(0, j, -pull)
+            i = i.repeat(negative_samples)
+            k = torch.randint(len(codes), (len(i),), generator=generator, device=device)
+            step.index_add_(0, i, _repulsion(codes[i] - codes[k], a, b) * rate)
+            codes += step
+    return codes
+
+
+def layout_epochs(n_rows):
+    """UMAP's default number of epochs for ``n_rows`` rows."""
+    return 500 if n_rows <= 10_000 else 200
+
+
+def umap_layout(X, start, n_neighbors=15, seed=0, continued=False):
+    """UMAP's layout of the rows of X, from the codes ``start`` (a float32
+    tensor, the encoder's codes of X).
+
+    A first training rescales ``start`` into UMAP's box (each dimension
+    spanning 0-10) and runs UMAP's schedule; a ``continued`` one (the codes
+    are a trained model's) starts from them as they are, at a quarter of the
+    learning rate. Returns the layout, centred, as a float32 tensor, and the
+    graph's ``heads, tails, weights`` as tensors.
+    """
+    graph = heads, tails, weights = tuple(torch.as_tensor(v, device=start.device)
+                                          for v in fuzzy_graph(X, n_neighbors))
+    codes = start.detach().clone()
+    if not continued:
+        low, high = codes.min(dim=0).values, codes.max(dim=0).values
+        codes = 10 * (codes - low) / (high - low).clamp_min(1e-12)
+    optimize_layout(codes, heads, tails, weights, layout_epochs(len(codes)), seed=seed,
+                    learning_rate=0.25 if continued else 1.0)
+    return codes - codes.mean(dim=0), graph
+
+
+_MODULUS = 2**31 - 1  # the Lehmer generator's (MINSTD)
+
+
+def _row_uniforms(keys, epoch, n):
+    """``n`` uniforms in [0, 1) per row, a function of the row's key, the
+    epoch and the place only (a row's draws do not depend on the other rows
+    of a call)."""
+    x = (keys[:, None] + (epoch * 1_000_003 + torch.arange(1, n + 1)) * 16_807) % _MODULUS
+    x = (x * 48_271) % _MODULUS
+    x ^= x >> 16
+    return ((x * 48_271) % _MODULUS).to(torch.float64) / _MODULUS
+
+
+def place(codes, index, distances, n_epochs=30, seed=0, negative_samples=5, min_dist=0.1,
+          block=16_384):
+    """UMAP's placement of new rows among fitted ``codes`` (its
+    ``transform``).
+
+    Each row starts at the membership-weighted mean of the codes of its
+    nearest fitted rows (``index``, at ``distances``), then moves among the
+    fixed codes for ``n_epochs`` of UMAP's optimisation at a quarter of its
+    learning rate: each epoch draws each of its edges with chance its
+    membership, and ``negative_samples`` fitted codes to push away from per
+    drawn edge. The draws of a row are a function of the row's neighbours,
+    the epoch and ``seed`` alone, so that a row's code does not depend on
+    the other rows it comes with. Returns float32 codes of shape
+    (n_new, n_components).
+    """
+    a, b = umap_curve(float(min_dist))
+    # float64: a row's code then does not depend, to float32's precision,
+    # on the rows its distances were computed with.
+    anchors = torch.as_tensor(np.asarray(codes, dtype=np.float64))
+    k = index.shape[1]
+    placed = []
+    for rows in range(0, len(index), block):
+        near = torch.as_tensor(index[rows:rows + block], dtype=torch.int64)
+        weights = torch.as_tensor(memberships(distances[rows:rows + block], k + 1))
+        around = anchors[near]
+        z = (around * weights[..., None]).sum(1) / weights.sum(1, keepdim=True)
+        keys = torch.full((len(near),), int(seed) % _MODULUS, dtype=torch.int64)
+        for j in range(k):
+            keys = (keys * 31 + near[:, j]) % _MODULUS
+        for epoch in range(n_epochs):
+            rate = 0.25 * (1 - epoch / n_epochs)
+            draws = _row_uniforms(keys, epoch, k * (1 + negative_samples))
+            drawn = (draws[:, :k] < weights).to(z.dtype)[..., None]
+            step = (_attraction(z[:, None] - around, a, b) * drawn).sum(1)
+            others = anchors[(draws[:, k:] * len(anchors)).long().clamp_max(len(anchors) - 1)]
+            pushes = _repulsion(z[:, None] - others, a, b).view(len(z), negative_samples, k, -1)
+            step += (pushes * drawn[:, None]).sum((1, 2))
+            z = z + rate * step
+        placed.append(z)
+    if not placed:
+        return np.zeros((0, anchors.shape[1]), np.float32)
+    return torch.cat(placed).numpy().astype(np.float32)
+
+
+class LayoutTarget:
+    """The structure term of one training: UMAP's cross-entropy of the
+    encoder's codes against the graph, plus their squared distance to the
+    training rows' layout.
+
+    Parameters
+    ----------
+    data : tensor, ndarray or sparse matrix of shape (n_samples, n_features)
+        The training rows (moved to where they are encoded, a sample of
+        edges at a time).
+    layout : tensor of shape (n_samples, latent_dim)
+        Their layout (:func:`umap_layout`).
+    graph : tuple of tensors
+        Its graph's ``heads, tails, weights``.
+    seed : int
+        Seed of the edges and negatives sampled at each step.
+    min_dist, negative_samples : float, int
+        As in :func:`optimize_layout`.
     """
 
-    def __init__(self, data, heads, tails, weights, seed=0, min_dist=0.1,
-                 negative_samples=5):
+    def __init__(self, data, layout, graph, seed=0, min_dist=0.1, negative_samples=5):
         self.data = data
-        device = data.device if isinstance(data, torch.Tensor) else torch.device("cpu")
-        self.heads = torch.as_tensor(heads, device=device)
-        self.tails = torch.as_tensor(tails, device=device)
-        self.weights = torch.as_tensor(weights, device=device)
-        self.generator = torch.Generator(device=device).manual_seed(int(seed))
+        self.layout = layout
+        self.heads, self.tails, self.weights = (v.cpu() for v in graph)
+        self.generator = torch.Generator().manual_seed(int(seed))
         self.a, self.b = umap_curve(float(min_dist))
         self.negative_samples = int(negative_samples)
 
     def _rows(self, rows, device):
         """Rows of the data as a float32 tensor on ``device``."""
         if isinstance(self.data, torch.Tensor):
-            return self.data[rows].to(device)
+            return self.data[rows.to(self.data.device)].to(device)
         part = self.data[rows.numpy()]
         part = part.toarray() if sp.issparse(part) else part
         return torch.from_numpy(np.asarray(part, dtype=np.float32)).to(device)
@@ -126,19 +275,20 @@ class NeighbourGraph:
     def _similarity(self, squared_distance):
         return 1.0 / (1.0 + self.a * squared_distance.clamp_min(1e-12) ** self.b)
 
-    def loss(self, encode, n_edges, device):
-        """UMAP's cross-entropy on ``n_edges`` edges drawn by weight, with
-        ``encode(rows)`` giving the codes on ``device``."""
+    def loss(self, encode, n_rows, device):
+        """The term on ``n_rows`` codes (``encode``, on ``device``): the ends
+        of edges drawn by weight, negatives drawn by shuffling their tails."""
+        n_edges = max(1, n_rows // 2)
         generator = self.generator
-        edges = torch.multinomial(self.weights, n_edges, replacement=True,
-                                  generator=generator)
+        edges = torch.multinomial(self.weights, n_edges, replacement=True, generator=generator)
         rows = torch.cat([self.heads[edges], self.tails[edges]])
         codes = encode(self._rows(rows, device))
+        fit = ((codes - self.layout[rows.to(self.layout.device)].to(device)) ** 2).sum(-1)
         head, tail = codes[:n_edges], codes[n_edges:]
         attraction = -torch.log(self._similarity(((head - tail) ** 2).sum(-1)).clamp_min(_EPS))
-        shuffled = (torch.randperm(n_edges * self.negative_samples, generator=generator,
-                                   device=generator.device) % n_edges).to(device)
+        shuffled = (torch.randperm(n_edges * self.negative_samples, generator=generator)
+                    % n_edges).to(device)
         pushed = head.repeat(self.negative_samples, 1)
         repulsion = -torch.log((1 - self._similarity(
             ((pushed - tail[shuffled]) ** 2).sum(-1))).clamp_min(_EPS))
-        return attraction.mean() + self.negative_samples * repulsion.mean()
+        return fit.mean() + attraction.mean() + self.negative_samples * repulsion.mean()

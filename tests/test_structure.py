@@ -1,4 +1,4 @@
-"""structure="umap": parametric UMAP's neighbourhood loss in the training
+"""structure="umap": UMAP's graph, layout and cross-entropy in the training
 loop, and transform_neighbors. ``benchmarks/bench_structure.py`` prints the
 comparison with PCA and UMAP."""
 
@@ -7,13 +7,14 @@ import time
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 from sklearn.manifold import trustworthiness
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from torch import nn
 
 import skae
 from skae import AutoencoderTransformer, VAETransformer
-from skae._structure import fuzzy_graph, umap_curve
+from skae._structure import fuzzy_graph, optimize_layout, place, umap_curve
 
 FAST = dict(max_epochs=3, hidden_layer_sizes=(32,), random_state=0)
 
@@ -46,12 +47,54 @@ def test_fuzzy_graph_agrees_with_umap_learn(small_X):
     assert ours.sum() == pytest.approx(theirs.sum(), rel=5e-3)
 
 
+def _blobs(n=60, seed=0):
+    """Two tight, far apart blobs of n rows each in 5-d, and their labels."""
+    rng = np.random.default_rng(seed)
+    X = np.concatenate([rng.normal(0, 0.1, (n, 5)), rng.normal(3, 0.1, (n, 5))])
+    return X, np.repeat([0, 1], n)
+
+
+def _graph(X, n_neighbors=10):
+    return tuple(torch.as_tensor(v) for v in fuzzy_graph(X, n_neighbors))
+
+
+def test_layout_separates_what_the_graph_separates():
+    X, labels = _blobs()
+    # From a start that mixes the blobs.
+    start = torch.as_tensor(np.random.default_rng(1).uniform(0, 10, (len(X), 2)),
+                            dtype=torch.float32)
+    codes = optimize_layout(start.clone(), *_graph(X), n_epochs=200, seed=0).numpy()
+    assert np.isfinite(codes).all()
+    centres = np.array([codes[labels == k].mean(axis=0) for k in (0, 1)])
+    spread = max(np.linalg.norm(codes[labels == k] - centres[k], axis=1).mean() for k in (0, 1))
+    assert np.linalg.norm(centres[0] - centres[1]) > 3 * spread
+    # Deterministic for a seed.
+    again = optimize_layout(start.clone(), *_graph(X), n_epochs=200, seed=0).numpy()
+    np.testing.assert_array_equal(codes, again)
+
+
+def test_place_puts_new_rows_with_their_neighbours():
+    X, labels = _blobs()
+    anchors = np.where(labels[:, None] == 0, [0.0, 0.0], [8.0, 0.0]).astype(np.float32)
+    anchors += np.random.default_rng(0).normal(0, 0.3, anchors.shape).astype(np.float32)
+    new, new_labels = _blobs(20, seed=1)
+    distances, index = NearestNeighbors(n_neighbors=10).fit(X).kneighbors(new)
+    for epochs in (0, 30):
+        codes = place(anchors, index, distances, n_epochs=epochs)
+        assert codes.shape == (40, 2) and codes.dtype == np.float32
+        assert np.all(np.abs(codes[:, 0] - np.where(new_labels == 0, 0, 8)) < 2.5)
+
+
 @pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
 def test_structure_trains_without_early_stopping(Est, small_X):
     model = Est(2, structure="umap", **FAST).fit(small_X)
     assert model.n_iter_ == 3 and model.validation_loss_curve_ is None
     assert np.isfinite(model.transform(small_X)).all()
     assert not hasattr(model.net_, "structure_") or model.net_.structure_ is None
+    assert model.embedding_.shape == (300, 2) and np.isfinite(model.embedding_).all()
+    np.testing.assert_allclose(model.embedding_.mean(axis=0), 0, atol=1e-3)
+    # A refit without structure keeps no layout.
+    assert not hasattr(model.set_params(structure=None).fit(small_X), "embedding_")
 
 
 def test_structure_is_seeded(small_X):
@@ -81,32 +124,61 @@ def test_structure_with_partial_fit_and_sparse_input(small_X):
     model = AutoencoderTransformer(2, structure="umap", **FAST)
     model.partial_fit(small_X[:150]).partial_fit(sp.csr_matrix(small_X[150:]))
     assert model.n_iter_ == 2
+    assert model.embedding_.shape == (150, 2)  # the last chunk's layout
 
 
-def test_transform_neighbors_places_rows_among_training_codes_and_saves(small_X, tmp_path):
-    model = AutoencoderTransformer(2, structure="umap", transform_neighbors=5, **FAST)
+def test_structure_pulls_codes_to_the_layout(small_X):
+    # The structure loss draws the encoder's codes to the layout: closer
+    # than without it (structure_weight=0 trains on reconstruction alone).
+    kwargs = dict(FAST, max_epochs=20, lr=1e-2, structure="umap")
+    gaps = []
+    for weight in (0.0, 1.0):
+        model = AutoencoderTransformer(2, structure_weight=weight, **kwargs).fit(small_X)
+        gaps.append(np.linalg.norm(model.transform(small_X) - model.embedding_, axis=1).mean())
+    assert gaps[1] < 0.3 * gaps[0], gaps
+
+
+@pytest.mark.parametrize("structure", [None, "umap"])
+def test_transform_neighbors_places_rows_among_training_codes_and_saves(structure, small_X,
+                                                                        tmp_path):
+    model = AutoencoderTransformer(2, structure=structure, transform_neighbors=5, **FAST)
     codes = model.fit(small_X[:200]).transform(small_X[200:])
     assert codes.shape == (100, 2)
-    # A mean of training codes lies in their bounding box.
-    low, high = model._neighbour_codes.min(axis=0), model._neighbour_codes.max(axis=0)
-    assert np.all(codes >= low - 1e-6) and np.all(codes <= high + 1e-6)
+    if structure is None:  # a mean of the training rows' codes: in their bounding box
+        train = model._map(lambda module, batch: module.encode(batch), small_X[:200])
+        low, high = train.min(axis=0), train.max(axis=0)
+        assert np.all(codes >= low - 1e-6) and np.all(codes <= high + 1e-6)
+    else:  # among the layout: training rows land by their own layout codes
+        placed = model.transform(small_X[:200])
+        gap = np.linalg.norm(placed - model.embedding_, axis=1)
+        assert np.median(gap) < 0.1 * np.ptp(model.embedding_, axis=0).max()
     skae.save(model, tmp_path / "m.skae")
     loaded = skae.load(tmp_path / "m.skae")
     np.testing.assert_allclose(loaded.transform(small_X[200:]), codes, rtol=1e-6)
+    if structure is not None:
+        np.testing.assert_array_equal(loaded.embedding_, model.embedding_)
 
 
 @pytest.mark.quality
 def test_digits_codes_keep_neighbourhoods_as_umap_does(digits_split):
     X_train, X_test, y_train, y_test = digits_split
     plain = AutoencoderTransformer(2, random_state=0).fit(X_train)
-    model = AutoencoderTransformer(2, structure="umap", transform_neighbors=5, noise=0.1,
-                                   max_epochs=100, random_state=0).fit(X_train)
+    model = AutoencoderTransformer(2, structure="umap", noise=0.1, max_epochs=100,
+                                   random_state=0).fit(X_train)
+
+    def knn(model, codes):
+        return KNeighborsClassifier(5).fit(model.transform(X_train), y_train).score(
+            codes, y_test)
+
+    # The encoder alone keeps classes apart better than without structure.
+    assert knn(model, model.transform(X_test)) >= knn(plain, plain.transform(X_test)) + 0.05
+    # Reconstruction from the encoder's code: minus score is the test MSE.
+    assert -model.score(X_test) <= 1.5 * -plain.score(X_test)
+    # Placed among the layout as UMAP places new rows: UMAP's quality.
+    model.set_params(transform_neighbors=15)._set_neighbours(X_train)
     start = time.perf_counter()
     codes = model.transform(X_test)
     seconds = time.perf_counter() - start
-    knn = KNeighborsClassifier(5).fit(model.transform(X_train), y_train).score(codes, y_test)
-    trust = trustworthiness(X_test, codes, n_neighbors=10)
-    assert knn >= 0.90 and trust >= 0.945, (knn, trust)
-    # Reconstruction from the encoder's code: minus score is the test MSE.
-    assert -model.score(X_test) <= 1.5 * -plain.score(X_test)
+    accuracy, trust = knn(model, codes), trustworthiness(X_test, codes, n_neighbors=10)
+    assert accuracy >= 0.90 and trust >= 0.945, (accuracy, trust)
     assert seconds < 0.1
