@@ -132,7 +132,9 @@ TRAINING = """\
         neighbours' codes. Neighbourhoods of new rows are then kept better,
         at the cost of keeping the training rows (of the last ``fit``, or
         the last ``partial_fit`` chunk) and a nearest-neighbour search per
-        call. :meth:`inverse_transform` is unchanged.
+        call (dense rows of more than 64 features are searched among their
+        first 50 principal components, as is the structure's graph).
+        :meth:`inverse_transform` is unchanged.
 """
 
 ATTRIBUTES = """\

@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._batches import map_batches
 from ._checks import check_values, validate_X
-from ._structure import place
+from ._structure import neighbour_space, place
 
 # Rows per batch at inference time: large enough to amortise the Python
 # overhead, small enough to keep memory bounded on big inputs (and fewer for
@@ -75,7 +75,8 @@ class _InferenceMixin(TransformerMixin):
         codes = self._map(_encode, X, self._check_values)
         if getattr(self, "_neighbours", None) is None:
             return codes
-        distances, index = self._neighbours.kneighbors(X)
+        space = self._neighbour_space
+        distances, index = self._neighbours.kneighbors(X if space is None else space.transform(X))
         return place(self._neighbour_codes, index, distances,
                      n_epochs=self._placement_epochs).astype(codes.dtype)
 
@@ -84,6 +85,7 @@ class _InferenceMixin(TransformerMixin):
         their neighbour index for ``transform_neighbors``; forget them when
         it is None."""
         self._neighbour_rows = self._neighbours = self._neighbour_codes = None
+        self._neighbour_space = None
         if not getattr(self, "transform_neighbors", None) or X is None:
             return
         self._neighbour_rows = X
@@ -94,7 +96,9 @@ class _InferenceMixin(TransformerMixin):
         self._neighbour_codes = self._map(_encode, X) if layout is None else layout
         self._placement_epochs = 0 if layout is None else _PLACEMENT_EPOCHS
         k = min(self.transform_neighbors, X.shape[0])
-        self._neighbours = NearestNeighbors(n_neighbors=k).fit(X)
+        self._neighbour_space = space = neighbour_space(X)
+        self._neighbours = NearestNeighbors(n_neighbors=k).fit(
+            X if space is None else space.transform(X))
 
     def inverse_transform(self, X):
         """Decode codes back to the data space.
