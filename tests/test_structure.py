@@ -181,5 +181,4 @@ def test_digits_codes_keep_neighbourhoods_as_umap_does(digits_split):
     seconds = time.perf_counter() - start
     accuracy, trust = knn(model, codes), trustworthiness(X_test, codes, n_neighbors=10)
     assert accuracy >= 0.90 and trust >= 0.945, (accuracy, trust)
-    print("TRANSFORM", seconds)
     assert seconds < 0.1, seconds
