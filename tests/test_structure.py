@@ -182,3 +182,20 @@ def test_digits_codes_keep_neighbourhoods_as_umap_does(digits_split):
     accuracy, trust = knn(model, codes), trustworthiness(X_test, codes, n_neighbors=10)
     assert accuracy >= 0.90 and trust >= 0.945, (accuracy, trust)
     assert seconds < 0.1, seconds
+
+
+def test_wide_rows_are_searched_among_principal_components(small_X):
+    rng = np.random.default_rng(0)
+    wide = np.hstack([small_X, rng.normal(0, 0.01, (300, 36))])  # 100 features
+    model = AutoencoderTransformer(2, structure="umap", transform_neighbors=5, **FAST)
+    model.fit(wide[:200])
+    assert model._neighbour_space.n_components_ == 50
+    codes = model.transform(wide[200:])
+    assert codes.shape == (100, 2) and np.isfinite(codes).all()
+    # The same neighbours as a search in all 100 features, nearly always.
+    ours = model._neighbours.kneighbors(model._neighbour_space.transform(wide[200:]))[1]
+    exact = NearestNeighbors(n_neighbors=5).fit(wide[:200]).kneighbors(wide[200:])[1]
+    shared = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(ours, exact, strict=True)])
+    assert shared > 0.9, shared
+    # Narrow rows are searched as they are.
+    assert model.fit(small_X)._neighbour_space is None
