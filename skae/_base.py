@@ -32,7 +32,7 @@ from ._runtime import (
     torch_threads,
     training_threads,
 )
-from ._structure import LayoutTarget, umap_layout
+from ._structure import LayoutTarget, neighbour_space, umap_layout
 
 
 class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEstimator):
@@ -227,13 +227,16 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         else:
             data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
         done = len(net.history)
-        structure = None
+        structure = space = None
         with torch_threads(training_threads(module, self.batch_size, device)), \
                 seeded_global_rng(net.seed + done, device, enabled=bool(module.user_parts)):
             if self.structure == "umap" and X.shape[0] > 1:
                 start = torch.from_numpy(np.asarray(
                     map_batches(net, _encode, X, np.float32, inference_batch_size(X.shape[1]))))
-                layout, graph = umap_layout(X, start, self.n_neighbors, seed=net.seed + 5 + done,
+                # One neighbour search space for the graph and transform_neighbors.
+                space = neighbour_space(X)
+                layout, graph = umap_layout(X if space is None else space.transform(X), start,
+                                            self.n_neighbors, seed=net.seed + 5 + done,
                                             continued=done > 0)
                 structure = LayoutTarget(data, layout, graph, seed=net.seed + 6 + done)
             net.partial_fit(data, epochs=epochs, structure=structure)
@@ -249,7 +252,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
             self.embedding_ = layout.numpy()
         else:
             self.__dict__.pop("embedding_", None)
-        self._set_neighbours(X)
+        self._set_neighbours(X, space)
         self.device_ = device
         self.n_iter_ = len(net.history)
         self.loss_curve_, self.validation_loss_curve_ = net.loss_curves()

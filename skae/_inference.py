@@ -77,26 +77,25 @@ class _InferenceMixin(TransformerMixin):
             return codes
         space = self._neighbour_space
         distances, index = self._neighbours.kneighbors(X if space is None else space.transform(X))
-        return place(self._neighbour_codes, index, distances,
-                     n_epochs=self._placement_epochs).astype(codes.dtype)
+        # Among a UMAP layout (structure="umap") as UMAP places rows; else at
+        # the mean of the neighbours' codes.
+        epochs = 0 if getattr(self, "embedding_", None) is None else _PLACEMENT_EPOCHS
+        return place(self._neighbour_codes, index, distances, n_epochs=epochs).astype(codes.dtype)
 
-    def _set_neighbours(self, X):
+    def _set_neighbours(self, X, space=None):
         """Keep the validated rows X (the training data), their codes and
         their neighbour index for ``transform_neighbors``; forget them when
-        it is None."""
+        it is None. ``space``: X's :func:`~skae._structure.neighbour_space`
+        when the fit already has it (None: found here)."""
         self._neighbour_rows = self._neighbours = self._neighbour_codes = None
         self._neighbour_space = None
         if not getattr(self, "transform_neighbors", None) or X is None:
             return
         self._neighbour_rows = X
-        # A UMAP layout of the rows (structure="umap"): new rows are placed
-        # among it as UMAP places them; otherwise at the mean of their
-        # neighbours' codes.
         layout = getattr(self, "embedding_", None)
         self._neighbour_codes = self._map(_encode, X) if layout is None else layout
-        self._placement_epochs = 0 if layout is None else _PLACEMENT_EPOCHS
         k = min(self.transform_neighbors, X.shape[0])
-        self._neighbour_space = space = neighbour_space(X)
+        self._neighbour_space = space = neighbour_space(X) if space is None else space
         self._neighbours = NearestNeighbors(n_neighbors=k).fit(
             X if space is None else space.transform(X))
 

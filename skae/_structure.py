@@ -21,6 +21,8 @@ from scipy.optimize import curve_fit
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
+from ._batches import dense_rows
+
 __all__ = ["LayoutTarget", "fuzzy_graph", "memberships", "neighbour_space",
            "optimize_layout", "place", "umap_curve", "umap_layout"]
 
@@ -179,9 +181,9 @@ def layout_epochs(n_rows):
 
 
 def umap_layout(X, start, n_neighbors=15, seed=0, continued=False):
-    """UMAP's layout of the rows of X, from the codes ``start`` (a float32
-    tensor, the encoder's codes of X); neighbours are searched in
-    :func:`neighbour_space`.
+    """UMAP's layout of the rows of X (as searched for neighbours: see
+    :func:`neighbour_space`), from the codes ``start`` (a float32 tensor,
+    the encoder's codes of the rows).
 
     A first training rescales ``start`` into UMAP's box (each dimension
     spanning 0-10) and runs UMAP's schedule; a ``continued`` one (the codes
@@ -189,10 +191,8 @@ def umap_layout(X, start, n_neighbors=15, seed=0, continued=False):
     learning rate. Returns the layout, centred, as a float32 tensor, and the
     graph's ``heads, tails, weights`` as tensors.
     """
-    space = neighbour_space(X, seed)
-    graph = heads, tails, weights = tuple(
-        torch.as_tensor(v, device=start.device)
-        for v in fuzzy_graph(X if space is None else space.transform(X), n_neighbors))
+    graph = heads, tails, weights = tuple(torch.as_tensor(v, device=start.device)
+                                          for v in fuzzy_graph(X, n_neighbors))
     codes = start.detach().clone()
     if not continued:
         low, high = codes.min(dim=0).values, codes.max(dim=0).values
@@ -284,19 +284,21 @@ class LayoutTarget:
 
     def __init__(self, data, layout, graph, seed=0, min_dist=0.1, negative_samples=5):
         self.data = data
-        self.layout = layout
-        self.heads, self.tails, self.weights = (v.cpu() for v in graph)
-        self.generator = torch.Generator().manual_seed(int(seed))
+        # Everything a step reads lives where the data does, moved once.
+        device = data.device if isinstance(data, torch.Tensor) else torch.device("cpu")
+        heads, tails, weights = graph
+        self.heads, self.tails, self.layout = heads.to(device), tails.to(device), layout.to(device)
+        # Edges are drawn by weight from the cumulative weights, summed once.
+        self.cumulative = weights.to(device, torch.float64).cumsum(0)
+        self.generator = torch.Generator(device=device).manual_seed(int(seed))
         self.a, self.b = umap_curve(float(min_dist))
         self.negative_samples = int(negative_samples)
 
     def _rows(self, rows, device):
         """Rows of the data as a float32 tensor on ``device``."""
         if isinstance(self.data, torch.Tensor):
-            return self.data[rows.to(self.data.device)].to(device)
-        part = self.data[rows.numpy()]
-        part = part.toarray() if sp.issparse(part) else part
-        return torch.from_numpy(np.asarray(part, dtype=np.float32)).to(device)
+            return self.data[rows].to(device)
+        return torch.from_numpy(dense_rows(self.data[rows.numpy()], 0, len(rows))).to(device)
 
     def _similarity(self, squared_distance):
         return 1.0 / (1.0 + self.a * squared_distance.clamp_min(1e-12) ** self.b)
@@ -306,14 +308,16 @@ class LayoutTarget:
         of edges drawn by weight, negatives drawn by shuffling their tails."""
         n_edges = max(1, n_rows // 2)
         generator = self.generator
-        edges = torch.multinomial(self.weights, n_edges, replacement=True, generator=generator)
+        drawn = torch.rand(n_edges, generator=generator, device=generator.device,
+                           dtype=torch.float64) * self.cumulative[-1]
+        edges = torch.searchsorted(self.cumulative, drawn).clamp_max(len(self.cumulative) - 1)
         rows = torch.cat([self.heads[edges], self.tails[edges]])
         codes = encode(self._rows(rows, device))
-        fit = ((codes - self.layout[rows.to(self.layout.device)].to(device)) ** 2).sum(-1)
+        fit = ((codes - self.layout[rows].to(device)) ** 2).sum(-1)
         head, tail = codes[:n_edges], codes[n_edges:]
         attraction = -torch.log(self._similarity(((head - tail) ** 2).sum(-1)).clamp_min(_EPS))
-        shuffled = (torch.randperm(n_edges * self.negative_samples, generator=generator)
-                    % n_edges).to(device)
+        shuffled = (torch.randperm(n_edges * self.negative_samples, generator=generator,
+                                   device=generator.device) % n_edges).to(device)
         pushed = head.repeat(self.negative_samples, 1)
         repulsion = -torch.log((1 - self._similarity(
             ((pushed - tail[shuffled]) ** 2).sum(-1))).clamp_min(_EPS))
