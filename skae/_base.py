@@ -21,8 +21,8 @@ from ._checks import network_kwargs, validate_X
 from ._inference import _encode, _InferenceMixin, inference_batch_size
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
-from ._net import training_policy
 from ._networks import ACTIVATIONS
+from ._policy import training_policy
 from ._runtime import (
     as_float32_tensor,
     resolve_device,
@@ -131,7 +131,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
     # ------------------------------------------------------------- the hooks
     def _build_net(self, module_kwargs, policy):
         """The leaf's uninitialized skorch net, from the module's keyword
-        arguments (``module__*``) and :func:`skae._net.training_policy`'s."""
+        arguments (``module__*``) and :func:`skae._policy.training_policy`'s."""
         raise NotImplementedError
 
     def _start_maps(self, start, module):

@@ -20,8 +20,8 @@ from ._imputer_module import ImputerModule
 from ._imputer_net import EntrySplit, ImputerNet
 from ._inference import inference_batch_size
 from ._loss import get_loss
-from ._net import training_policy
 from ._networks import ACTIVATIONS
+from ._policy import training_policy
 from ._runtime import resolve_device, seed_from, torch_threads, training_threads
 
 

@@ -1,6 +1,6 @@
-"""skorch callbacks of skae's training policy: a guard against diverging
-losses, the verbose log, and early stopping that counts the untrained start
-as epoch 0."""
+"""The training policy every skae net follows (:func:`training_policy`) and
+its skorch callbacks: a guard against diverging losses, the verbose log, and
+early stopping that counts the untrained start as epoch 0."""
 
 import copy
 import math
@@ -8,10 +8,46 @@ import sys
 import warnings
 from numbers import Number
 
+import torch
 from sklearn.exceptions import ConvergenceWarning
-from skorch.callbacks import Callback, EarlyStopping, PrintLog
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, PrintLog
 
-__all__ = ["EarlyStoppingFromStart", "EpochLog", "LossGuard"]
+from ._batches import SeededSplit, n_validation
+
+__all__ = ["EarlyStoppingFromStart", "EpochLog", "LossGuard", "training_policy"]
+
+
+def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weight_decay,
+                    early_stopping, validation_fraction, patience, device, seed, verbose,
+                    precision):
+    """skorch keyword arguments of the training every skae estimator uses.
+
+    AdamW with decoupled ``weight_decay``, its fused step (one kernel per
+    parameter tensor: the same algorithm as torch's default AdamW step at a
+    fraction of its cost); an optional cosine decay of the learning rate to
+    zero over ``max_epochs``, stepped after every batch; a seeded holdout of
+    ``validation_fraction`` for early stopping that keeps the best weights,
+    the untrained start included (off when ``n_samples`` leaves either part
+    empty); a guard against diverging losses.
+    """
+    callbacks = [("loss_guard", LossGuard())]
+    n_valid = n_validation(n_samples, validation_fraction) if early_stopping else 0
+    if lr_schedule == "cosine":
+        steps = max_epochs * math.ceil((n_samples - n_valid) / batch_size)
+        callbacks.append(("lr_schedule", LRScheduler(
+            policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=steps,
+            step_every="batch", event_name=None)))
+    if n_valid:
+        callbacks.append(("early_stopping", EarlyStoppingFromStart(
+            monitor="valid_loss", patience=patience, threshold=0.0,
+            threshold_mode="abs", load_best=True)))
+    return dict(
+        max_epochs=max_epochs, batch_size=batch_size, lr=lr,
+        optimizer=torch.optim.AdamW, optimizer__weight_decay=weight_decay,
+        optimizer__fused=True,
+        train_split=SeededSplit(validation_fraction, seed) if n_valid else None,
+        callbacks=callbacks, device=device, verbose=verbose, seed=seed, precision=precision,
+    )
 
 
 class LossGuard(Callback):
@@ -62,6 +98,8 @@ class EpochLog(PrintLog):
                              desc="fit")
 
     def on_epoch_end(self, net, **kwargs):
+        if not net.verbose:  # skorch would format a table only to print nothing
+            return None
         if self.bar_ is None:
             return super().on_epoch_end(net, **kwargs)
         row = net.history[-1]

@@ -1,0 +1,186 @@
+"""Fit time: skae's step against hand-written loops, and default fits against UMAP's.
+
+    python benchmarks/bench_speed.py [--mnist-dir DIR] [--pairs 5] [--skip-steps]
+                                     [--skip-quality] [--mnist-structure-rows 20000]
+
+**Per step.** ``AutoencoderTransformer.fit`` (early stopping off, a fixed
+number of epochs) against two plain PyTorch loops over the same network
+(skae's module at its PCA start, computed in every run), batches, epochs and
+CPU threads: a naive loop with torch's default ``Adam`` and a loop with
+``AdamW(fused=True)``. The three run in turn, ``--pairs`` times, in one
+process after a warm-up; the table gives the median seconds and the median of
+the per-round ratios. Configurations: digits x 5 (8,985 rows) through
+64-32-2 in batches of 64, 20 epochs; random 20,000 x 784 through
+784-512-256-30 in batches of 256, 2 epochs.
+
+**Time to quality.** Default parameters apart from ``latent_dim`` and
+``random_state=0``, on held-out rows: digits (X/16, 1,437 training / 360
+test rows, stratified split with seed 0) and, with ``--mnist-dir``, MNIST
+(X/255, the 60,000 / 10,000 split; the structure model on the first
+``--mnist-structure-rows`` training rows). Columns: fit wall seconds, test
+reconstruction MSE (mean over features), and for 2-d codes the 5-NN accuracy
+(trained on the training rows' codes) and trustworthiness (10 neighbours) of
+the test codes. UMAP (umap-learn, when installed) runs with its defaults;
+its numba compilation, and skae's first-fit start-up, happen before timing.
+"""
+
+import importlib.util
+import statistics
+import warnings
+
+import numpy as np
+import torch
+from _harness import Table, parser, timed
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.manifold import trustworthiness
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+
+from skae import AutoencoderTransformer
+from skae._linear_start import linear_start
+from skae._modules import AutoencoderModule
+from skae._runtime import torch_threads, training_threads
+from skae.datasets import load_mnist
+
+HAS_UMAP = importlib.util.find_spec("umap") is not None
+
+
+# ------------------------------------------------------------------ per step
+def plain_loop(X, hidden, latent_dim, epochs, batch_size, optimizer="adam"):
+    """A hand-written loop over skae's network at its PCA start: torch's
+    default ``Adam`` ("adam") or ``AdamW(fused=True)`` ("fused")."""
+    start = linear_start(X, latent_dim, linear=True, seed=0)
+    module = AutoencoderModule(X.shape[1], latent_dim, hidden, linear_path=True, seed=0)
+    module.set_linear_start(**start.pca_maps(latent_dim))
+    if optimizer == "adam":
+        opt = torch.optim.Adam(module.parameters(), lr=1e-3)
+    else:
+        opt = torch.optim.AdamW(module.parameters(), lr=1e-3, weight_decay=1e-4, fused=True)
+    data = torch.from_numpy(X)
+    generator = torch.Generator().manual_seed(0)
+    with torch_threads(training_threads(module, batch_size, "cpu")):
+        module.train()
+        for _ in range(epochs):
+            total = 0.0
+            for index in torch.randperm(len(data), generator=generator).split(batch_size):
+                batch = data[index]
+                opt.zero_grad()
+                loss = torch.nn.functional.mse_loss(module(batch)[0], module.normalize(batch))
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(batch)
+    return module
+
+
+def skae_fit(X, hidden, latent_dim, epochs, batch_size):
+    return AutoencoderTransformer(latent_dim, hidden_layer_sizes=hidden, max_epochs=epochs,
+                                  batch_size=batch_size, early_stopping=False,
+                                  random_state=0).fit(X)
+
+
+def steps(pairs):
+    digits = (load_digits().data / 16).astype(np.float32)
+    configs = [("digits x 5", np.tile(digits, (5, 1)), (32,), 2, 20, 64),
+               ("random", np.random.default_rng(0).random((20_000, 784), dtype=np.float32),
+                (512, 256), 30, 2, 256)]
+    print(f"Per step: torch {torch.__version__}, median of {pairs} rounds "
+          "(skae, naive Adam loop, fused AdamW loop)")
+    table = Table([("data", 12, ""), ("network", 18, ""), ("batch", 6, "d"), ("steps", 6, "d"),
+                   ("skae s", 8, ".3f"), ("naive s", 8, ".3f"), ("fused s", 8, ".3f"),
+                   ("skae/naive", 11, ".3f"), ("skae/fused", 11, ".3f")])
+    for name, X, hidden, latent_dim, epochs, batch_size in configs:
+        cfg = (hidden, latent_dim, epochs, batch_size)
+        small = (hidden, latent_dim, 1, batch_size)
+        skae_fit(X[:512], *small)  # warm-up: allocator, kernels, thread pools
+        plain_loop(X[:512], *small)
+        plain_loop(X[:512], *small, optimizer="fused")
+        times = {"skae": [], "naive": [], "fused": []}
+        for _ in range(pairs):
+            times["skae"].append(timed(skae_fit, X, *cfg)[0])
+            times["naive"].append(timed(plain_loop, X, *cfg)[0])
+            times["fused"].append(timed(plain_loop, X, *cfg, optimizer="fused")[0])
+        ratios = [statistics.median(a / b for a, b in zip(times["skae"], times[other],
+                                                          strict=True))
+                  for other in ("naive", "fused")]
+        network = "-".join(map(str, (X.shape[1], *hidden, latent_dim)))
+        n_steps = epochs * -(-len(X) // batch_size)
+        table.row(name, network, batch_size, n_steps,
+                  *(statistics.median(times[k]) for k in ("skae", "naive", "fused")), *ratios)
+
+
+# ------------------------------------------------------------ time to quality
+def datasets(args):
+    X, y = load_digits(return_X_y=True)
+    split = train_test_split(X / 16, y, test_size=0.2, stratify=y, random_state=0)
+    yield "digits", split, None
+    if args.mnist_dir:
+        X_train, y_train = load_mnist(args.mnist_dir, "train")
+        X_test, y_test = load_mnist(args.mnist_dir, "test")
+        yield "MNIST 60k/10k", (X_train, X_test, y_train, y_test), args.mnist_structure_rows
+
+
+def methods():
+    yield "PCA k=2", lambda: PCA(2, random_state=0), False
+    yield "PCA k=10", lambda: PCA(10, random_state=0), False
+    if HAS_UMAP:
+        import umap
+
+        yield "UMAP", lambda: umap.UMAP(random_state=0), False
+    yield "AE k=2", lambda: AutoencoderTransformer(2, random_state=0), False
+    yield "AE k=10", lambda: AutoencoderTransformer(10, random_state=0), False
+    yield "AE structure, neighbours 15", lambda: AutoencoderTransformer(
+        2, structure="umap", transform_neighbors=15, random_state=0), True
+
+
+def measure(model, X_train, X_test, y_train, y_test):
+    fit_s = timed(model.fit, X_train)[0]
+    codes = model.transform(X_test)
+    mse = None
+    if hasattr(model, "inverse_transform") and not type(model).__name__ == "UMAP":
+        mse = float(np.mean((model.inverse_transform(model.transform(X_test)) - X_test) ** 2))
+    knn = trust = None
+    if codes.shape[1] == 2:
+        knn = KNeighborsClassifier(5).fit(model.transform(X_train), y_train).score(codes, y_test)
+        trust = trustworthiness(X_test, codes, n_neighbors=10)
+    return fit_s, mse, knn, trust
+
+
+def quality(args):
+    if HAS_UMAP:  # numba compiles UMAP's fit and transform once per dtype: not timed
+        import umap
+
+        for dtype in (np.float64, np.float32):
+            data = np.random.default_rng(0).random((300, 10)).astype(dtype)
+            umap.UMAP(random_state=0).fit(data[:200]).transform(data[200:])
+    AutoencoderTransformer(2, max_epochs=2, random_state=0).fit(load_digits().data[:200])
+    print("\nTime to quality: default parameters, held-out rows")
+    table = Table([("data", 15, ""), ("method", 29, ""), ("train rows", 11, ",d"),
+                   ("fit s", 8, ".1f"), ("test MSE", 10, ".5f"), ("kNN5", 7, ".3f"),
+                   ("trust", 7, ".3f")])
+    for name, (X_train, X_test, y_train, y_test), structure_rows in datasets(args):
+        for method, make, structure in methods():
+            rows = structure_rows if structure and structure_rows else len(X_train)
+            fit_s, mse, knn, trust = measure(make(), X_train[:rows], X_test, y_train[:rows],
+                                             y_test)
+            table.row(name, method, rows, fit_s, mse, knn, trust)
+
+
+def main():
+    p = parser(__doc__, mnist=True)
+    p.add_argument("--pairs", type=int, default=5, help="rounds of the per-step timing")
+    p.add_argument("--mnist-structure-rows", type=int, default=20_000,
+                   help="MNIST training rows of the structure model")
+    p.add_argument("--skip-steps", action="store_true", help="no per-step table")
+    p.add_argument("--skip-quality", action="store_true", help="no time-to-quality table")
+    args = p.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    if not args.skip_steps:
+        steps(args.pairs)
+    if not args.skip_quality:
+        quality(args)
+
+
+if __name__ == "__main__":
+    main()
