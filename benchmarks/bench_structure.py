@@ -10,9 +10,9 @@ codes), trustworthiness (10 neighbours), wall seconds of ``fit`` and of
 training and 10,000 test images. UMAP (umap-learn, if installed) runs with
 its defaults, its one-time numba compilation (of fit and transform, for
 float64 and float32 data) done before timing. The
-structure models train ``max_epochs`` epochs (100 on digits,
-``--mnist-epochs`` on MNIST, in batches of ``--mnist-batch-size``), the
-autoencoder with ``noise=0.1``; the encoder's codes are the "transform" of
+structure models train at most ``max_epochs`` epochs, early-stopped (100 on
+digits, ``--mnist-epochs`` on MNIST, in batches of ``--mnist-batch-size``),
+the autoencoder with ``noise=0.1``; the encoder's codes are the "transform" of
 their rows, and "+ neighbours" is the row above's model with
 ``transform_neighbors=15``, placing new rows among the layout as UMAP
 places them (its fit s: building the neighbour index alone). ``--plot``

@@ -54,9 +54,9 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         "activation": [StrOptions(set(ACTIVATIONS))],
         "loss": [StrOptions(set(LOSSES))],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "lr_schedule": [StrOptions({"constant", "cosine"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "lr": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "lr_schedule": [StrOptions({"constant", "cosine", "plateau"})],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
@@ -84,9 +84,9 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
         activation="relu",
         loss="mse",
         max_epochs=200,
-        batch_size=64,
-        lr=1e-3,
-        lr_schedule="constant",
+        batch_size="auto",
+        lr="auto",
+        lr_schedule="plateau",
         weight_decay=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
@@ -188,7 +188,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
             n_samples=n_samples, max_epochs=self.max_epochs, batch_size=self.batch_size,
             lr=self.lr, lr_schedule="constant" if incremental else self.lr_schedule,
             weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping and not incremental and self.structure is None,
+            early_stopping=self.early_stopping and not incremental,
             validation_fraction=self.validation_fraction, patience=self.patience,
             device=device, seed=seed, verbose=int(self.verbose), precision=self.precision)
         if self.structure is not None:
@@ -228,17 +228,19 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
             data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
         done = len(net.history)
         structure = space = None
-        with torch_threads(training_threads(module, self.batch_size, device)), \
+        with torch_threads(training_threads(module, net.batch_size, device)), \
                 seeded_global_rng(net.seed + done, device, enabled=bool(module.user_parts)):
             if self.structure == "umap" and X.shape[0] > 1:
-                start = torch.from_numpy(np.asarray(
+                codes = torch.from_numpy(np.asarray(
                     map_batches(net, _encode, X, np.float32, inference_batch_size(X.shape[1]))))
                 # One neighbour search space for the graph and transform_neighbors.
                 space = neighbour_space(X)
-                layout, graph = umap_layout(X if space is None else space.transform(X), start,
-                                            self.n_neighbors, seed=net.seed + 5 + done,
-                                            continued=done > 0)
-                structure = LayoutTarget(data, layout, graph, seed=net.seed + 6 + done)
+                layout, neighbours = umap_layout(
+                    X if space is None else space.transform(X), codes, self.n_neighbors,
+                    seed=net.seed + 5 + done, continued=done > 0)
+                structure = LayoutTarget(layout.to(device),
+                                         tuple(t.to(device) for t in neighbours),
+                                         seed=net.seed + 6 + done)
             net.partial_fit(data, epochs=epochs, structure=structure)
         if net.stopped_by_user(done + (epochs or self.max_epochs)):
             # skorch ends training quietly on KeyboardInterrupt; the
@@ -249,7 +251,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEst
                    else "; the steps already taken are kept."))
         self.net_ = net
         if structure is not None:
-            self.embedding_ = layout.numpy()
+            self.embedding_ = layout.cpu().numpy()
         else:
             self.__dict__.pop("embedding_", None)
         self._set_neighbours(X, space)

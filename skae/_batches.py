@@ -49,14 +49,21 @@ def _to_device(rows, device):
 
 class Rows:
     """Rows ``index`` (all rows when None) of one 2-D tensor, memory-mapped
-    array or CSR matrix, without copying."""
+    array or CSR matrix, without copying. ``origin``: when ``data`` is a copy
+    of some rows of the training data, their row numbers there."""
 
-    def __init__(self, data, index=None):
+    def __init__(self, data, index=None, origin=None):
         self.data = data
         self.index = index
+        self.origin = origin
 
     def __len__(self):
         return self.data.shape[0] if self.index is None else len(self.index)
+
+    def numbers(self, positions):
+        """Row numbers in the training data of rows ``positions`` of ``data``
+        (an int64 tensor)."""
+        return positions if self.origin is None else self.origin[positions]
 
 
 class TensorBatches:
@@ -64,7 +71,9 @@ class TensorBatches:
 
     No per-sample ``__getitem__`` or collate: one ``randperm`` per epoch when
     shuffling, then one indexing operation per batch, on the data's device.
-    Yields ``(batch, batch)``: an autoencoder's target is its input.
+    Yields ``(batch, rows)``: an autoencoder's target is its input, and
+    ``rows`` are the batch's row numbers in the training data (int64, where
+    the batch is), by which the structure loss looks up their layout codes.
     """
 
     def __init__(self, rows, batch_size, shuffle=False, generator=None):
@@ -81,12 +90,12 @@ class TensorBatches:
         if self.shuffle:
             perm = torch.randperm(n, generator=self.generator).to(data.device)
             order = perm if order is None else order[perm]
+        if order is None:
+            order = torch.arange(n, device=data.device)
         for start in range(0, n, self.batch_size):
-            stop = start + self.batch_size
+            index = order[start:start + self.batch_size]
             # index_select: half the cost of data[index] on the CPU.
-            batch = (data[start:stop] if order is None
-                     else torch.index_select(data, 0, order[start:stop]))
-            yield batch, batch
+            yield torch.index_select(data, 0, index), self.rows.numbers(index)
 
 
 class StreamedBatches:
@@ -95,8 +104,8 @@ class StreamedBatches:
     An epoch reads the array in contiguous blocks of about 16 MB, in a
     shuffled order of blocks (disk reads stay sequential), shuffles the rows
     of each block, and yields full batches across block boundaries; only a
-    block and a batch are in memory at a time. Yields ``(batch, batch)`` as
-    float32 tensors on ``device``.
+    block and a batch are in memory at a time. Yields ``(batch, rows)``:
+    float32 rows on ``device`` and their row numbers.
     """
 
     def __init__(self, rows, batch_size, shuffle=False, generator=None, device="cpu"):
@@ -122,42 +131,46 @@ class StreamedBatches:
 
     def _read(self, start, stop):
         """The block's rows that belong to these :class:`Rows`, shuffled when
-        training, as one float32 copy."""
+        training, as one float32 copy, and their row numbers."""
         rows = np.arange(stop - start)
         index = self.rows.index
         if index is not None:
             rows = index[np.searchsorted(index, start):np.searchsorted(index, stop)] - start
         if self.shuffle:
             rows = rows[torch.randperm(len(rows), generator=self.generator).numpy()]
-        return torch.from_numpy(np.asarray(self.rows.data[start:stop][rows], dtype=np.float32))
+        block = np.asarray(self.rows.data[start:stop][rows], dtype=np.float32)
+        return torch.from_numpy(block), torch.from_numpy(rows + start)
+
+    def _batch(self, values, numbers):
+        return values.to(self.device), numbers.to(self.device)
 
     def __iter__(self):
         size, carry = self.batch_size, None
         for start, stop in self._blocks():
-            block, first = self._read(start, stop), 0
+            block, numbers = self._read(start, stop)
+            first = 0
             if carry is not None:  # complete the batch begun in the last block
-                first = size - len(carry)
-                carry = torch.cat([carry, block[:first]])
-                if len(carry) < size:
+                first = size - len(carry[0])
+                carry = (torch.cat([carry[0], block[:first]]),
+                         torch.cat([carry[1], numbers[:first]]))
+                if len(carry[0]) < size:
                     continue
-                batch = carry.to(self.device)
-                yield batch, batch
+                yield self._batch(*carry)
                 carry = None
             full = first + (len(block) - first) // size * size
             for at in range(first, full, size):
-                batch = block[at:at + size].to(self.device)
-                yield batch, batch
-            carry = block[full:].clone() if full < len(block) else None
+                yield self._batch(block[at:at + size], numbers[at:at + size])
+            if full < len(block):
+                carry = (block[full:].clone(), numbers[full:])
         if carry is not None:
-            batch = carry.to(self.device)
-            yield batch, batch
+            yield self._batch(*carry)
 
 
 class SparseBatches(TensorBatches):
     """Mini-batches of :class:`Rows` of a CSR matrix, in the order
     :class:`TensorBatches` takes: each batch's rows are taken from the matrix
     and densified on ``device``; the matrix itself is never densified.
-    Yields ``(batch, batch)`` as float32 tensors."""
+    Yields ``(batch, rows)``: float32 rows and their row numbers."""
 
     def __init__(self, rows, batch_size, shuffle=False, generator=None, device="cpu"):
         super().__init__(rows, batch_size, shuffle, generator)
@@ -165,15 +178,13 @@ class SparseBatches(TensorBatches):
 
     def __iter__(self):
         n, data = len(self.rows), self.rows.data
-        order = self.rows.index
+        order = np.arange(n) if self.rows.index is None else np.asarray(self.rows.index)
         if self.shuffle:
-            perm = torch.randperm(n, generator=self.generator).numpy()
-            order = perm if order is None else np.asarray(order)[perm]
+            order = order[torch.randperm(n, generator=self.generator).numpy()]
         for start in range(0, n, self.batch_size):
-            stop = start + self.batch_size
-            batch = _to_device(data[start:stop] if order is None else data[order[start:stop]],
-                               self.device)
-            yield batch, batch
+            index = order[start:start + self.batch_size]
+            yield (_to_device(data[index], self.device),
+                   self.rows.numbers(torch.from_numpy(index)).to(self.device))
 
 
 class Shards:
@@ -190,12 +201,11 @@ class Shards:
 
     def __iter__(self):
         rank, world = self.net.rank_, self.net.world_
-        for batch, _ in self.batches:
+        for batch, rows in self.batches:
             if len(batch) < world:  # a last batch too small to share is left out
                 continue
             self.net.global_rows_ = len(batch)
-            part = batch[rank::world]
-            yield part, part
+            yield batch[rank::world], rows[rank::world]
 
 
 def n_validation(n_samples, fraction):
@@ -218,11 +228,13 @@ class SeededSplit:
         perm = np.random.default_rng(self.seed).permutation(data.shape[0])
         if sp.issparse(data):
             # In the dense split's order: a sparse fit takes the same steps.
-            return Rows(data, perm[n_valid:]), Rows(data[perm[:n_valid]])
+            return (Rows(data, perm[n_valid:]),
+                    Rows(data[perm[:n_valid]], origin=torch.from_numpy(perm[:n_valid])))
         if isinstance(data, np.ndarray):
             valid = np.sort(perm[:n_valid])
             held_out = torch.from_numpy(np.array(data[valid], dtype=np.float32))
-            return Rows(data, np.sort(perm[n_valid:])), Rows(held_out)
+            return (Rows(data, np.sort(perm[n_valid:])),
+                    Rows(held_out, origin=torch.from_numpy(valid)))
         index = torch.as_tensor(perm, device=data.device)
         return Rows(data, index[n_valid:]), Rows(data, index[:n_valid])
 

@@ -37,16 +37,25 @@ TRAINING = """\
     max_epochs : int, default=200
         Maximum number of passes over the training data.
 
-    batch_size : int, default=64
-        Mini-batch size of the Adam(W) optimizer.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size of the AdamW optimizer. ``"auto"``: a power of two
+        near one row in 200 of the training rows, between 64 and 256 (64 up
+        to 25,599 training rows, 256 from 51,200): on large data, larger
+        steps on more CPU threads.
 
-    lr : float, default=1e-3
-        Learning rate.
+    lr : float or "auto", default="auto"
+        Learning rate. ``"auto"``: 1e-3 times ``sqrt(batch_size / 64)``
+        (1e-3 at 64 rows per batch, 2e-3 at 256).
 
-    lr_schedule : {"constant", "cosine"}, default="constant"
-        ``"cosine"`` decays the learning rate from ``lr`` to 0 along a cosine
-        over ``max_epochs``, stepping after every batch: slower at first,
-        lower final error for long trainings.
+    lr_schedule : {"plateau", "constant", "cosine"}, default="plateau"
+        ``"plateau"`` cuts the learning rate to 0.3 times its value whenever
+        the validation loss (the training loss without a validation split)
+        has not improved by 0.1% for 2 epochs, or for the epochs that train
+        on 2,500 rows if more (small data gives each rate longer); with
+        early stopping, it reached the held-out error of a constant rate in
+        about half its epochs on MNIST. ``"constant"`` keeps ``lr``. ``"cosine"`` decays
+        it from ``lr`` to 0 along a cosine over ``max_epochs``, stepping
+        after every batch: for a fixed number of epochs.
 
     weight_decay : float, default=1e-4
         Decoupled weight decay (AdamW).
@@ -68,10 +77,10 @@ TRAINING = """\
 
     precision : {"32", "bf16"}, default="32"
         Precision of the training forward pass: float32, or bfloat16 autocast
-        (weights, gradients and the loss stay float32). On this project's CPU
-        (AVX512-BF16) ``"bf16"`` took 0.75x the time for an MNIST-sized network
-        but 1.4x for a small one (``benchmarks/bench_overhead.py``). Inference
-        always runs in the input's precision.
+        (weights, gradients and the loss stay float32). On a CPU with AMX-BF16
+        ``"bf16"`` took 0.70x the time for a 784-512-256-30 network but 2.2x
+        for a small one (``benchmarks/bench_speed.py``). Inference always runs
+        in the input's precision.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization (a user's network is built with torch's
@@ -107,13 +116,15 @@ TRAINING = """\
         with UMAP's fuzzy memberships) and lays the rows out by UMAP's own
         optimisation of its cross-entropy, started from the encoder's initial
         codes (``embedding_``). Every training step then adds, times
-        ``structure_weight``, a structure loss on the encoder's codes (the
-        VAE's posterior means) of the ends of edges drawn by weight (as many
-        rows as the batch): UMAP's cross-entropy on these edges and on
-        shuffled negatives (parametric UMAP), plus the squared distance of
-        the codes to the layout. Training then runs ``max_epochs`` epochs,
-        without early stopping; ``partial_fit`` lays out each chunk anew,
-        started from the current encoder's codes.
+        ``structure_weight``, a structure loss on the codes of the batch's
+        rows (the VAE's posterior means): UMAP's cross-entropy between each
+        code and the layout codes of the row's neighbours and of random rows
+        (parametric UMAP against the fitted layout, as UMAP's ``transform``
+        places new rows), plus the squared distance of the code to the row's
+        own layout code. Early stopping monitors the held-out rows'
+        reconstruction loss plus, times ``structure_weight``, their codes'
+        squared distance to their layout codes. ``partial_fit`` lays out
+        each chunk anew, started from the current encoder's codes.
 
     structure_weight : float, default=1.0
         Weight of the structure loss against the reconstruction loss.

@@ -222,6 +222,11 @@ class AutoencoderModule(nn.Module):
         """Reconstruction in the data's own units of codes from :meth:`encode`."""
         return self.link(self.decode_raw(z / self.code_scale)) * self.scale + self.center
 
+    def code_of(self, output):
+        """The code, as :meth:`encode` reports it, in an output of
+        :meth:`forward` (the deterministic code a training step computed)."""
+        return output[1] * self.code_scale
+
     def forward(self, x):
         """Return ``(raw_reconstruction, code)``, both in the internal space
         (compare the reconstruction with :meth:`normalize` of the input)."""
@@ -293,6 +298,10 @@ image_shape, channels, linear_path, seed, encoder, decoder
     def encode(self, x):
         """Posterior mean of the code (deterministic)."""
         return self.posterior(x)[0]
+
+    def code_of(self, output):
+        """The posterior mean in an output of :meth:`forward`."""
+        return output[2]
 
     def variance(self):
         """Variance of the Gaussian decoder (a scalar shared by all features)."""

@@ -142,9 +142,10 @@ class AutoencoderNet(NeuralNet):
 
     def partial_fit(self, X, y=None, classes=None, structure=None, **fit_params):
         """skorch's ``partial_fit``; ``structure``: the
-        :class:`~skae._structure.LayoutTarget` of X whose loss (on as many
-        rows as the batch has) is added, times ``structure_weight``, to every
-        training step's."""
+        :class:`~skae._structure.LayoutTarget` of X whose loss on a batch's
+        codes is added, times ``structure_weight``, to every training step's
+        loss, and whose distance of the held-out rows' codes to the layout
+        to the validation loss."""
         self.structure_ = structure
         try:
             return super().partial_fit(X, y, classes, **fit_params)
@@ -263,13 +264,13 @@ class AutoencoderNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         """Forward and backward pass on the corrupted batch (the module is in
         training mode for the whole epoch, see :meth:`run_single_epoch`)."""
-        Xi, target = batch
+        Xi, rows = batch  # an autoencoder's target is its input
         y_pred = self.infer(self.corrupt(Xi), **fit_params)
-        self.before_loss(y_pred, target)
-        loss = self.get_loss(y_pred, target, X=Xi, training=True)
-        if getattr(self, "structure_", None) is not None and self.structure_weight:
+        self.before_loss(y_pred, Xi)
+        loss = self.get_loss(y_pred, Xi, X=Xi, training=True)
+        if self._structured():
             loss = loss + self.structure_weight * self.structure_.loss(
-                self.module_.encode, len(Xi), Xi.device)
+                self.module_.code_of(y_pred), rows)
         loss.backward()
         self.sync_gradients(len(Xi))
         return {"loss": loss, "y_pred": y_pred}
@@ -294,11 +295,18 @@ class AutoencoderNet(NeuralNet):
     def validation_step(self, batch, **fit_params):
         """Validation loss of a batch: of reconstructing it from its
         corruption for a denoising autoencoder, the task it trains for."""
-        Xi, target = batch
+        Xi, rows = batch
         with torch.no_grad():
             y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params)
-            return {"loss": self.get_loss(y_pred, target, X=Xi, training=False),
-                    "y_pred": y_pred}
+            loss = self.get_loss(y_pred, Xi, X=Xi, training=False)
+            if self._structured():
+                loss = loss + self.structure_weight * self.structure_.fit(
+                    self.module_.code_of(y_pred), rows)
+            return {"loss": loss, "y_pred": y_pred}
+
+    def _structured(self):
+        """Whether this training adds a structure term to its losses."""
+        return getattr(self, "structure_", None) is not None and bool(self.structure_weight)
 
     def start_validation(self):
         """Reset the validation corruption: every validation pass corrupts

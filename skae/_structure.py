@@ -6,9 +6,11 @@ graph of the training rows, weighted by UMAP's fuzzy memberships, and
 UMAP's cross-entropy between that graph and the codes' similarities
 ``1 / (1 + a d^(2b))``, minimised by UMAP's own stochastic optimisation on
 free codes (a layout of the training rows, started from the encoder's
-codes), which the encoder then learns to reproduce inside the training loop
-next to the reconstruction loss; new rows are placed among fitted codes as
-UMAP's ``transform`` places them.
+codes). Inside the training loop, next to the reconstruction loss, the
+encoder's code of each row is drawn to its layout code and, by the same
+cross-entropy, to the layout codes of the row's neighbours and away from
+those of random rows (:class:`LayoutTarget`); new rows are placed among
+fitted codes as UMAP's ``transform`` places them (:func:`place`).
 """
 
 import math
@@ -21,10 +23,9 @@ from scipy.optimize import curve_fit
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
-from ._batches import dense_rows
-
-__all__ = ["LayoutTarget", "fuzzy_graph", "memberships", "neighbour_space",
-           "optimize_layout", "place", "umap_curve", "umap_layout"]
+__all__ = ["LayoutTarget", "fuzzy_graph", "memberships", "nearest_neighbours",
+           "neighbour_space", "optimize_layout", "place", "symmetric_graph", "umap_curve",
+           "umap_layout"]
 
 # Bounds of the probabilities inside the logarithms (UMAP's own clip).
 _EPS = 1e-4
@@ -81,16 +82,15 @@ def neighbour_space(X, seed=0):
     return PCA(_SEARCH_COMPONENTS, svd_solver="randomized", random_state=seed).fit(X)
 
 
-def fuzzy_graph(X, n_neighbors=15):
-    """UMAP's symmetric fuzzy graph of the rows of X (an array or a sparse
-    matrix; exact neighbours by scikit-learn's ``NearestNeighbors``).
+def nearest_neighbours(X, n_neighbors=15):
+    """Each row's ``n_neighbors - 1`` nearest other rows of X (an array or a
+    sparse matrix; exact, by scikit-learn's ``NearestNeighbors``) and UMAP's
+    fuzzy memberships of them (:func:`memberships`).
 
     Returns
     -------
-    heads, tails : ndarray of int64
-        The edges' end rows.
-    weights : ndarray of float32
-        The memberships ``w + w^T - w * w^T``.
+    index : ndarray of int64, shape (n_rows, n_neighbors - 1)
+    weights : ndarray of float64, same shape
     """
     n = X.shape[0]
     n_neighbors = min(n_neighbors, n)
@@ -101,9 +101,15 @@ def fuzzy_graph(X, n_neighbors=15):
     drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
     keep = np.ones_like(own)
     keep[np.arange(n), drop] = False
-    distances = distances[keep].reshape(n, k)
     index = index[keep].reshape(n, k)
-    weights = memberships(distances, n_neighbors)
+    return index, memberships(distances[keep].reshape(n, k), n_neighbors)
+
+
+def symmetric_graph(index, weights):
+    """UMAP's symmetric fuzzy graph of directed memberships ``weights`` of
+    the rows ``index``: ``w + w^T - w * w^T``, as ``heads, tails`` (int64)
+    and ``weights`` (float32) of its edges."""
+    n, k = index.shape
     graph = sp.csr_matrix((weights.ravel(), (np.repeat(np.arange(n), k), index.ravel())),
                           shape=(n, n))
     graph = (graph + graph.T - graph.multiply(graph.T)).tocoo()
@@ -111,19 +117,26 @@ def fuzzy_graph(X, n_neighbors=15):
             graph.data.astype(np.float32))
 
 
+def fuzzy_graph(X, n_neighbors=15):
+    """UMAP's symmetric fuzzy graph of the rows of X: :func:`symmetric_graph`
+    of :func:`nearest_neighbours`."""
+    return symmetric_graph(*nearest_neighbours(X, n_neighbors))
+
+
 def _attraction(diff, a, b):
     """UMAP's clipped gradient step pulling codes ``diff`` apart closer."""
-    d2 = (diff * diff).sum(-1, keepdim=True).clamp_min(1e-12)
-    power = d2 ** b
-    return (-2 * a * b * power / (d2 * (1 + a * power)) * diff).clamp(-4, 4)
+    d2 = diff.square().sum(-1, keepdim=True).clamp_min_(1e-12)
+    power = d2.pow(b)
+    denominator = power.mul(a).add_(1).mul_(d2)
+    return diff.mul(power.mul_(-2 * a * b).div_(denominator)).clamp_(-4, 4)
 
 
 def _repulsion(diff, a, b):
     """UMAP's clipped gradient step pushing codes ``diff`` apart further
-    (none between equal codes)."""
-    d2 = (diff * diff).sum(-1, keepdim=True)
-    push = (2 * b / ((1e-3 + d2) * (1 + a * d2 ** b)) * diff).clamp(-4, 4)
-    return torch.where(d2 > 0, push, 0.0)
+    (none between equal codes, where ``diff`` is 0)."""
+    d2 = diff.square().sum(-1, keepdim=True)
+    denominator = d2.pow(b).mul_(a).add_(1).mul_(d2.add_(1e-3))
+    return diff.mul(denominator.reciprocal_().mul_(2 * b)).clamp_(-4, 4)
 
 
 def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1,
@@ -152,7 +165,7 @@ def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1
         ``codes``, optimised.
     """
     a, b = umap_curve(float(min_dist))
-    device = codes.device
+    device, (n, dim) = codes.device, codes.shape
     generator = torch.Generator(device=device).manual_seed(int(seed))
     keep = weights >= weights.max() / n_epochs
     heads, tails, weights = heads[keep], tails[keep], weights[keep]
@@ -161,16 +174,20 @@ def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1
         rate = learning_rate * (1 - epoch / n_epochs)
         drawn = torch.nonzero(torch.rand(len(chance), generator=generator, device=device)
                               < chance).squeeze(1)
-        drawn = drawn[torch.randperm(len(drawn), generator=generator, device=device)]
+        if len(drawn) > chunk:
+            drawn = drawn[torch.randperm(len(drawn), generator=generator, device=device)]
         for part in drawn.split(chunk):
-            i, j = heads[part], tails[part]
-            pull = _attraction(codes[i] - codes[j], a, b) * rate
+            i, j = heads.index_select(0, part), tails.index_select(0, part)
+            head = codes.index_select(0, i)
+            pull = _attraction(head - codes.index_select(0, j), a, b)
+            others = torch.randint(n, (negative_samples * len(part),), generator=generator,
+                                   device=device)
+            push = _repulsion(head.repeat(negative_samples, 1) - codes.index_select(0, others),
+                              a, b)
+            pull = pull * rate  # (index_add_'s alpha is many times slower on the CPU)
             step = torch.zeros_like(codes)
-            step.index_add_(0, i, pull)
+            step.index_add_(0, i, pull + push.view(negative_samples, -1, dim).sum(0) * rate)
             step.index_add_(0, j, -pull)
-            i = i.repeat(negative_samples)
-            k = torch.randint(len(codes), (len(i),), generator=generator, device=device)
-            step.index_add_(0, i, _repulsion(codes[i] - codes[k], a, b) * rate)
             codes += step
     return codes
 
@@ -188,18 +205,22 @@ def umap_layout(X, start, n_neighbors=15, seed=0, continued=False):
     A first training rescales ``start`` into UMAP's box (each dimension
     spanning 0-10) and runs UMAP's schedule; a ``continued`` one (the codes
     are a trained model's) starts from them as they are, at a quarter of the
-    learning rate. Returns the layout, centred, as a float32 tensor, and the
-    graph's ``heads, tails, weights`` as tensors.
+    learning rate. Returns the layout, centred, as a float32 tensor, and
+    each row's nearest neighbours and memberships (:func:`nearest_neighbours`)
+    as tensors.
     """
-    graph = heads, tails, weights = tuple(torch.as_tensor(v, device=start.device)
-                                          for v in fuzzy_graph(X, n_neighbors))
+    index, memberships_ = nearest_neighbours(X, n_neighbors)
+    heads, tails, weights = (torch.as_tensor(v, device=start.device)
+                             for v in symmetric_graph(index, memberships_))
     codes = start.detach().clone()
     if not continued:
         low, high = codes.min(dim=0).values, codes.max(dim=0).values
         codes = 10 * (codes - low) / (high - low).clamp_min(1e-12)
     optimize_layout(codes, heads, tails, weights, layout_epochs(len(codes)), seed=seed,
                     learning_rate=0.25 if continued else 1.0)
-    return codes - codes.mean(dim=0), graph
+    neighbours = (torch.as_tensor(index, device=start.device),
+                  torch.as_tensor(memberships_, dtype=torch.float32, device=start.device))
+    return codes - codes.mean(dim=0), neighbours
 
 
 _MODULUS = 2**31 - 1  # the Lehmer generator's (MINSTD)
@@ -263,62 +284,53 @@ def place(codes, index, distances, n_epochs=30, seed=0, negative_samples=5, min_
 
 
 class LayoutTarget:
-    """The structure term of one training: UMAP's cross-entropy of the
-    encoder's codes against the graph, plus their squared distance to the
-    training rows' layout.
+    """The structure term of one training, on the codes of a batch's rows.
+
+    UMAP's cross-entropy of each code against the fixed layout codes of the
+    row's nearest neighbours (attraction, weighted by their memberships) and
+    of ``negative_samples`` random rows (repulsion): parametric UMAP, with
+    the other end of every edge at its place in the layout, as UMAP's
+    ``transform`` places a new row; plus the squared distance of the code to
+    the row's own layout code. It reads the codes the training step has
+    already computed: no extra pass through the encoder.
 
     Parameters
     ----------
-    data : tensor, ndarray or sparse matrix of shape (n_samples, n_features)
-        The training rows (moved to where they are encoded, a sample of
-        edges at a time).
     layout : tensor of shape (n_samples, latent_dim)
-        Their layout (:func:`umap_layout`).
-    graph : tuple of tensors
-        Its graph's ``heads, tails, weights``.
+        The layout of the training rows (:func:`umap_layout`), on the device
+        the training runs on.
+    neighbours : tuple of tensors
+        Each row's nearest neighbours and their memberships, of shape
+        (n_samples, k), on the same device.
     seed : int
-        Seed of the edges and negatives sampled at each step.
+        Seed of the negatives drawn at each step.
     min_dist, negative_samples : float, int
         As in :func:`optimize_layout`.
     """
 
-    def __init__(self, data, layout, graph, seed=0, min_dist=0.1, negative_samples=5):
-        self.data = data
-        # Everything a step reads lives where the data does, moved once.
-        device = data.device if isinstance(data, torch.Tensor) else torch.device("cpu")
-        heads, tails, weights = graph
-        self.heads, self.tails, self.layout = heads.to(device), tails.to(device), layout.to(device)
-        # Edges are drawn by weight from the cumulative weights, summed once.
-        self.cumulative = weights.to(device, torch.float64).cumsum(0)
-        self.generator = torch.Generator(device=device).manual_seed(int(seed))
+    def __init__(self, layout, neighbours, seed=0, min_dist=0.1, negative_samples=5):
+        self.layout = layout
+        self.index, weights = neighbours
+        self.weights = weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
+        self.generator = torch.Generator(device=layout.device).manual_seed(int(seed))
         self.a, self.b = umap_curve(float(min_dist))
         self.negative_samples = int(negative_samples)
-
-    def _rows(self, rows, device):
-        """Rows of the data as a float32 tensor on ``device``."""
-        if isinstance(self.data, torch.Tensor):
-            return self.data[rows].to(device)
-        return torch.from_numpy(dense_rows(self.data[rows.numpy()], 0, len(rows))).to(device)
 
     def _similarity(self, squared_distance):
         return 1.0 / (1.0 + self.a * squared_distance.clamp_min(1e-12) ** self.b)
 
-    def loss(self, encode, n_rows, device):
-        """The term on ``n_rows`` codes (``encode``, on ``device``): the ends
-        of edges drawn by weight, negatives drawn by shuffling their tails."""
-        n_edges = max(1, n_rows // 2)
-        generator = self.generator
-        drawn = torch.rand(n_edges, generator=generator, device=generator.device,
-                           dtype=torch.float64) * self.cumulative[-1]
-        edges = torch.searchsorted(self.cumulative, drawn).clamp_max(len(self.cumulative) - 1)
-        rows = torch.cat([self.heads[edges], self.tails[edges]])
-        codes = encode(self._rows(rows, device))
-        fit = ((codes - self.layout[rows].to(device)) ** 2).sum(-1)
-        head, tail = codes[:n_edges], codes[n_edges:]
-        attraction = -torch.log(self._similarity(((head - tail) ** 2).sum(-1)).clamp_min(_EPS))
-        shuffled = (torch.randperm(n_edges * self.negative_samples, generator=generator,
-                                   device=generator.device) % n_edges).to(device)
-        pushed = head.repeat(self.negative_samples, 1)
-        repulsion = -torch.log((1 - self._similarity(
-            ((pushed - tail[shuffled]) ** 2).sum(-1))).clamp_min(_EPS))
-        return fit.mean() + attraction.mean() + self.negative_samples * repulsion.mean()
+    def fit(self, codes, rows):
+        """Mean squared distance of ``codes`` to the layout codes of ``rows``."""
+        return ((codes - self.layout[rows]) ** 2).sum(-1).mean()
+
+    def loss(self, codes, rows):
+        """The term on ``codes``, the codes of training rows ``rows``."""
+        k = self.index.shape[1]
+        others = torch.randint(len(self.layout), (len(rows), self.negative_samples),
+                               generator=self.generator, device=self.generator.device)
+        # The neighbours' and the negatives' layout codes, compared at once.
+        ends = self.layout[torch.cat([self.index[rows], others], dim=1)]
+        similarity = self._similarity(((codes[:, None] - ends) ** 2).sum(-1))
+        attraction = -(self.weights[rows] * torch.log(similarity[:, :k].clamp_min(_EPS))).sum(1)
+        repulsion = -torch.log((1 - similarity[:, k:]).clamp_min(_EPS)).sum(1)
+        return self.fit(codes, rows) + attraction.mean() + repulsion.mean()

@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from optimizer_reference import one_more_step_against_torchs_adamw
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -19,6 +20,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skae import AutoencoderTransformer, VAETransformer, resolve_device
 from skae._modules import _moment_matched_draws
+from skae._policy import auto_batch_size, auto_lr
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=4, random_state=0)
 ESTIMATORS = [AutoencoderTransformer, VAETransformer]
@@ -495,10 +497,33 @@ def test_cosine_lr_schedule_decays_to_zero(small_X):
     est = AutoencoderTransformer(**{**FAST, "early_stopping": False},
                                  lr_schedule="cosine").fit(small_X)
     assert est.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-9)
-    const = AutoencoderTransformer(**{**FAST, "early_stopping": False}).fit(small_X)
+    const = AutoencoderTransformer(**{**FAST, "early_stopping": False}, lr=1e-3,
+                                   lr_schedule="constant").fit(small_X)
     assert const.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(const.lr)
     with pytest.raises(InvalidParameterError, match="lr_schedule"):
         AutoencoderTransformer(lr_schedule="step").fit(small_X)
+
+
+def test_auto_batch_size_and_learning_rate_follow_the_rows():
+    assert [auto_batch_size(n) for n in (100, 25_599, 25_600, 51_199, 51_200, 10**7)] == [
+        64, 64, 128, 128, 256, 256]
+    assert [auto_lr(b) for b in (64, 256)] == pytest.approx([1e-3, 2e-3])
+    X = np.random.default_rng(0).random((30_000, 3))
+    est = AutoencoderTransformer(1, hidden_layer_sizes=(4,), max_epochs=1,
+                                 random_state=0).fit(X)
+    # 27,000 training rows after the held-out tenth: 128 rows per batch.
+    assert (est.net_.batch_size, est.net_.lr) == (128, pytest.approx(1e-3 * 2**0.5))
+    assert est.batch_size == est.lr == "auto"  # parameters are left as given
+
+
+def test_plateau_schedule_cuts_the_rate_when_the_monitored_loss_stalls(small_X):
+    # A rate too small to move the loss: every epoch stalls. On 300 rows the
+    # rate is cut after the 9 epochs that train on 2,500 rows.
+    est = AutoencoderTransformer(**{**FAST, "max_epochs": 11, "early_stopping": False},
+                                 lr=1e-6).fit(small_X)
+    assert est.net_.optimizer_.param_groups[0]["lr"] < 0.5e-6
+    # The torch scheduler (which holds the optimizer) is not kept after fit.
+    assert dict(est.net_.callbacks_)["lr_schedule"].lr_scheduler_ is None
 
 
 def test_vae_score_matches_a_fresh_monte_carlo_elbo(small_X):
@@ -541,3 +566,16 @@ def test_masking_corruption(small_X):
         AutoencoderTransformer(noise=1.0, corruption="masking").fit(small_X)
     with pytest.raises(InvalidParameterError, match="corruption"):
         AutoencoderTransformer(corruption="salt").fit(small_X)
+
+
+def test_the_training_step_is_adamws_fused_step(small_X):
+    X = small_X[:64]
+    est = AutoencoderTransformer(2, hidden_layer_sizes=(16,), max_epochs=2, batch_size=64,
+                                 early_stopping=False, lr=1e-3, lr_schedule="constant",
+                                 random_state=0).fit(X)
+    assert est.net_.optimizer_.defaults["fused"] is True
+    # The same algorithm as torch's default (single-tensor) AdamW step.
+    ours, theirs = one_more_step_against_torchs_adamw(
+        est, X, lr=1e-3, weight_decay=1e-4, foreach=False, fused=False)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from optimizer_reference import one_more_step_against_torchs_adamw
 
 from skae import AutoencoderTransformer, VAETransformer
 
@@ -95,3 +96,17 @@ def test_sparse_input_and_structure_on_cuda(small_X):
     mapped = AutoencoderTransformer(**FAST, structure="umap", transform_neighbors=5,
                                     device="cuda").fit(small_X)
     assert np.isfinite(mapped.transform(small_X)).all()
+
+
+def test_cuda_training_takes_adamws_fused_step(small_X):
+    X = small_X[:64]
+    est = AutoencoderTransformer(2, hidden_layer_sizes=(16,), max_epochs=2, batch_size=64,
+                                 early_stopping=False, lr=1e-3, lr_schedule="constant",
+                                 device="cuda", random_state=0).fit(X)
+    assert est.net_.optimizer_.defaults["fused"] is True
+    assert est.net_.optimizer_.state_dict()["state"][0]["step"].is_cuda
+    # The same update as torch's default (foreach) AdamW on the GPU.
+    ours, theirs = one_more_step_against_torchs_adamw(
+        est, X, lr=1e-3, weight_decay=1e-4, foreach=True, fused=False)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

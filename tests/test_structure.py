@@ -2,7 +2,6 @@
 loop, and transform_neighbors. ``benchmarks/bench_structure.py`` prints the
 comparison with PCA and UMAP."""
 
-import time
 
 import numpy as np
 import pytest
@@ -86,9 +85,13 @@ def test_place_puts_new_rows_with_their_neighbours():
 
 
 @pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
-def test_structure_trains_without_early_stopping(Est, small_X):
+def test_structure_early_stopping_also_watches_the_layout(Est, small_X):
     model = Est(2, structure="umap", **FAST).fit(small_X)
-    assert model.n_iter_ == 3 and model.validation_loss_curve_ is None
+    assert model.n_iter_ == 3 and len(model.validation_loss_curve_) == 3
+    # The held-out loss adds the codes' squared distance to their layout
+    # codes (far at first: the codes start as PCA's, the layout spans 0-10).
+    alone = Est(2, structure="umap", structure_weight=0.0, **FAST).fit(small_X)
+    assert model.validation_loss_curve_[0] > alone.validation_loss_curve_[0] + 1
     assert np.isfinite(model.transform(small_X)).all()
     assert not hasattr(model.net_, "structure_") or model.net_.structure_ is None
     assert model.embedding_.shape == (300, 2) and np.isfinite(model.embedding_).all()
@@ -175,13 +178,11 @@ def test_digits_codes_keep_neighbourhoods_as_umap_does(digits_split):
     # Reconstruction from the encoder's code: minus score is the test MSE.
     assert -model.score(X_test) <= 1.5 * -plain.score(X_test)
     # Placed among the layout as UMAP places new rows: UMAP's quality.
+    # (Its speed is measured in benchmarks/bench_structure.py, not here.)
     model.set_params(transform_neighbors=15)._set_neighbours(X_train)
-    start = time.perf_counter()
     codes = model.transform(X_test)
-    seconds = time.perf_counter() - start
     accuracy, trust = knn(model, codes), trustworthiness(X_test, codes, n_neighbors=10)
     assert accuracy >= 0.90 and trust >= 0.945, (accuracy, trust)
-    assert seconds < 0.1, seconds
 
 
 def test_wide_rows_are_searched_among_principal_components(small_X):
