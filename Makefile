@@ -12,7 +12,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install $(PIP_FLAGS) --retries 1 --extra-index-url $(TORCH_INDEX) torch
-	$(PY) -m pip install $(PIP_FLAGS) -e ".[test,docs]"
+	$(PY) -m pip install $(PIP_FLAGS) -e ".[test,docs,onnx]"
 	touch $@
 
 compare: install

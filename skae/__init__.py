@@ -2,6 +2,7 @@
 
 from ._autoencoder import AutoencoderTransformer
 from ._imputer import AutoencoderImputer
+from ._onnx import to_onnx
 from ._outlier import AutoencoderOutlierDetector
 from ._runtime import resolve_device
 from ._vae import VAETransformer
@@ -18,5 +19,6 @@ __all__ = [
     "load",
     "resolve_device",
     "save",
+    "to_onnx",
 ]
 

@@ -22,6 +22,7 @@ from ._inference import _encode, _InferenceMixin, inference_batch_size
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
 from ._networks import ACTIVATIONS
+from ._onnx_graphs import TransformerOnnx
 from ._policy import training_policy
 from ._runtime import (
     as_float32_tensor,
@@ -35,7 +36,8 @@ from ._runtime import (
 from ._structure import LayoutTarget, neighbour_space, umap_layout
 
 
-class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, BaseEstimator):
+class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, TransformerOnnx,
+                       BaseEstimator):
     """Base class of the autoencoder transformers.
 
     A leaf sets what it trains through two hooks: :meth:`_build_net` (the

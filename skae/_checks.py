@@ -3,16 +3,22 @@ built-in networks' parameters, and the checks on X."""
 
 import inspect
 from contextlib import contextmanager
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
-__all__ = ["check_values", "extend_init", "network_kwargs", "positive_ints", "validate_X"]
+__all__ = ["check_values", "extend_init", "is_nan", "network_kwargs", "positive_ints",
+           "validate_X"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def is_nan(value):
+    """Whether ``value`` (a parameter, such as ``missing_values``) is NaN."""
+    return isinstance(value, Real) and np.isnan(value)
 
 
 def extend_init(base_init, **defaults):

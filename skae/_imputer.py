@@ -15,21 +15,18 @@ from sklearn.utils.validation import (
 )
 
 from ._batches import map_batches
-from ._checks import check_values, positive_ints
+from ._checks import check_values, is_nan, positive_ints
 from ._imputer_module import ImputerModule
 from ._imputer_net import EntrySplit, ImputerNet
 from ._inference import inference_batch_size
 from ._loss import get_loss
 from ._networks import ACTIVATIONS
+from ._onnx_graphs import ImputerOnnx
 from ._policy import training_policy
 from ._runtime import resolve_device, seed_from, torch_threads, training_threads
 
 
-def _is_nan(value):
-    return isinstance(value, Real) and np.isnan(value)
-
-
-class AutoencoderImputer(TransformerMixin, BaseEstimator):
+class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
     """Imputation of missing values by a denoising autoencoder.
 
     Each row is read with its holes: the network sees the observed values
@@ -208,7 +205,7 @@ class AutoencoderImputer(TransformerMixin, BaseEstimator):
     def _validate(self, X, reset):
         """X as float32/float64 and a copy with NaN at its missing entries
         (only the kept columns)."""
-        nan_missing = _is_nan(self.missing_values)
+        nan_missing = is_nan(self.missing_values)
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                           ensure_all_finite=False, copy=False)  # checked below
         missing = np.isnan(X) if nan_missing else (X == self.missing_values) | np.isnan(X)

@@ -83,21 +83,28 @@ class _InferenceMixin(TransformerMixin):
         return place(self._neighbour_codes, index, distances, n_epochs=epochs).astype(codes.dtype)
 
     def _set_neighbours(self, X, space=None):
-        """Keep the validated rows X (the training data), their codes and
-        their neighbour index for ``transform_neighbors``; forget them when
-        it is None. ``space``: X's :func:`~skae._structure.neighbour_space`
-        when the fit already has it (None: found here)."""
-        self._neighbour_rows = self._neighbours = self._neighbour_codes = None
-        self._neighbour_space = None
+        """Keep what ``transform_neighbors`` needs of the training rows X
+        (validated): their search points (X itself, or its projection
+        ``space``, a :func:`~skae._structure.neighbour_space`; None: found
+        here), their codes and a neighbour index; forget it all when
+        ``transform_neighbors`` is None. The rows themselves are not kept."""
+        self._neighbours = self._neighbour_codes = None
+        self._neighbour_space = self._neighbour_points = None
         if not getattr(self, "transform_neighbors", None) or X is None:
             return
-        self._neighbour_rows = X
         layout = getattr(self, "embedding_", None)
-        self._neighbour_codes = self._map(_encode, X) if layout is None else layout
-        k = min(self.transform_neighbors, X.shape[0])
-        self._neighbour_space = space = neighbour_space(X) if space is None else space
-        self._neighbours = NearestNeighbors(n_neighbors=k).fit(
-            X if space is None else space.transform(X))
+        codes = self._map(_encode, X) if layout is None else layout
+        space = neighbour_space(X) if space is None else space
+        self._keep_neighbours(X if space is None else space.transform(X), codes, space)
+
+    def _keep_neighbours(self, points, codes, space):
+        """Keep the search ``points`` of the training rows (in ``space``, a
+        :class:`~skae._structure.Projection`, or None), their ``codes``, and
+        an index of the points (also what ``skae.load`` restores)."""
+        self._neighbour_points, self._neighbour_codes = points, codes
+        self._neighbour_space = space
+        self._neighbours = NearestNeighbors(
+            n_neighbors=min(self.transform_neighbors, points.shape[0])).fit(points)
 
     def inverse_transform(self, X):
         """Decode codes back to the data space.

@@ -9,9 +9,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
+from ._onnx_graphs import DetectorOnnx
 
 
-class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, BaseEstimator):
+class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, DetectorOnnx, BaseEstimator):
     """Outlier detection with an autoencoder, a VAE or any skae transformer.
 
     The wrapped estimator learns to reconstruct the training data. Samples it

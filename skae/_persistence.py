@@ -19,12 +19,13 @@ from sklearn.utils.validation import check_is_fitted
 from . import __version__
 from ._autoencoder import AutoencoderTransformer
 from ._outlier import AutoencoderOutlierDetector
+from ._structure import Projection
 from ._vae import VAETransformer
 
 __all__ = ["load", "save"]
 
 _FORMAT = "skae"
-_FORMAT_VERSION = 2
+_FORMAT_VERSION = 3
 _ESTIMATORS = {cls.__name__: cls for cls in (
     AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector)}
 # Fitted attributes beyond the net and the curves, by estimator.
@@ -115,8 +116,9 @@ def _document(estimator):
         "net_config": json.dumps(_plain_dict(estimator._net_config)),
         "history": json.dumps(list(net.history)),
         "curves": curves,
-        # transform_neighbors: the training rows (their codes are recomputed).
-        "neighbour_rows": _neighbour_rows(estimator),
+        # transform_neighbors: the training rows' search points and codes
+        # (not the rows: 50 values a row for wide dense rows).
+        "neighbours": _neighbours(estimator),
         # structure="umap": the training rows' layout.
         "embedding": ({"embedding_": torch.as_tensor(estimator.embedding_)}
                       if hasattr(estimator, "embedding_") else {}),
@@ -124,12 +126,38 @@ def _document(estimator):
     }
 
 
-def _neighbour_rows(estimator):
-    """``{"rows": tensor}`` of a ``transform_neighbors`` model, else ``{}``."""
-    rows = getattr(estimator, "_neighbour_rows", None)
-    if rows is None:
+def _neighbours(estimator):
+    """Tensors of what a ``transform_neighbors`` model keeps of its training
+    rows (:meth:`~skae._inference._InferenceMixin._keep_neighbours`): the
+    search points (a sparse matrix's parts as they are), their codes, and
+    the projection of wide rows; ``{}`` for other models."""
+    points = getattr(estimator, "_neighbour_points", None)
+    if points is None:
         return {}
-    return {"rows": torch.as_tensor(rows.toarray() if sp.issparse(rows) else rows)}
+    if sp.issparse(points):
+        points = points.tocsr()
+        kept = {"indptr": points.indptr, "indices": points.indices, "data": points.data,
+                "shape": np.asarray(points.shape)}
+    else:
+        kept = {"points": points}
+    kept["codes"] = estimator._neighbour_codes
+    space = estimator._neighbour_space
+    if space is not None:
+        kept.update(mean=space.mean, components=space.components)
+    return {key: torch.as_tensor(np.asarray(value)) for key, value in kept.items()}
+
+
+def _restore_neighbours(estimator, kept):
+    """The inverse of :func:`_neighbours`."""
+    if not kept:
+        return
+    kept = {key: value.numpy() for key, value in kept.items()}
+    points = kept.get("points")
+    if points is None:
+        points = sp.csr_matrix((kept["data"], kept["indices"], kept["indptr"]),
+                               shape=tuple(kept["shape"]))
+    space = Projection(kept["mean"], kept["components"]) if "mean" in kept else None
+    estimator._keep_neighbours(points, kept["codes"], space)
 
 
 def _plain_dict(mapping):
@@ -248,5 +276,5 @@ def _restore_net(estimator, document, fitted):
     estimator.net_ = net
     if "embedding_" in document.get("embedding", {}):
         estimator.embedding_ = document["embedding"]["embedding_"].numpy()
-    rows = document.get("neighbour_rows", {})
-    estimator._set_neighbours(rows["rows"].numpy() if "rows" in rows else None)
+    estimator._set_neighbours(None)
+    _restore_neighbours(estimator, document.get("neighbours", {}))

@@ -140,3 +140,27 @@ def test_save_needs_a_fitted_skae_estimator(tmp_path):
         skae.save(AutoencoderTransformer(), tmp_path / "m.skae")
     with pytest.raises(TypeError, match="skae's estimators"):
         skae.save(PCA(), tmp_path / "m.skae")
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_transform_neighbors_keeps_search_points_and_codes_not_the_rows(sparse, tmp_path):
+    import scipy.sparse as sp
+
+    X = np.random.default_rng(0).random((2000, 300)).astype(np.float32)
+    if sparse:  # searched as it is: the matrix's own parts are kept
+        X = sp.random(2000, 300, density=0.02, format="csr", random_state=0, dtype=np.float32)
+    est = AutoencoderTransformer(2, transform_neighbors=5, **FAST).fit(X)
+    new = X[:50]
+    path = tmp_path / "model.skae"
+    skae.save(est, path)
+    loaded = skae.load(path)
+    np.testing.assert_array_equal(loaded.transform(new), est.transform(new))
+    rows_bytes = 2000 * 300 * 4
+    if sparse:
+        assert sp.issparse(est._neighbour_points)
+        assert os.path.getsize(path) < rows_bytes / 4
+    else:  # wide dense rows: 50 values a row (and the projection), not the rows
+        assert est._neighbour_points.shape == (2000, 50)
+        assert os.path.getsize(path) < rows_bytes / 2
+        assert len(pickle.dumps(est)) < rows_bytes / 2
+        assert not any(value is X for value in vars(est).values())

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from networks import TanhEncoder
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
-from torch import nn
 
 import skae
 from skae import AutoencoderTransformer, VAETransformer
@@ -106,18 +106,8 @@ def test_structure_is_seeded(small_X):
     np.testing.assert_array_equal(a, b)
 
 
-class _Encoder(nn.Module):
-    def __init__(self, n_features, latent_dim):
-        super().__init__()
-        self.layers = nn.Sequential(nn.Linear(n_features, 16), nn.Tanh(),
-                                    nn.Linear(16, latent_dim))
-
-    def forward(self, x):
-        return self.layers(x)
-
-
 @pytest.mark.parametrize("extra", [dict(architecture="conv", image_shape=(8, 8),
-                                        conv_channels=(4,)), dict(encoder=_Encoder)])
+                                        conv_channels=(4,)), dict(encoder=TanhEncoder)])
 def test_structure_with_conv_and_users_networks(extra, small_X):
     model = AutoencoderTransformer(2, structure="umap", **FAST, **extra).fit(small_X)
     assert np.isfinite(model.transform(small_X)).all()
@@ -190,7 +180,8 @@ def test_wide_rows_are_searched_among_principal_components(small_X):
     wide = np.hstack([small_X, rng.normal(0, 0.01, (300, 36))])  # 100 features
     model = AutoencoderTransformer(2, structure="umap", transform_neighbors=5, **FAST)
     model.fit(wide[:200])
-    assert model._neighbour_space.n_components_ == 50
+    assert model._neighbour_space.components.shape == (50, 100)
+    assert model._neighbour_points.shape == (200, 50)  # not the rows themselves
     codes = model.transform(wide[200:])
     assert codes.shape == (100, 2) and np.isfinite(codes).all()
     # The same neighbours as a search in all 100 features, nearly always.

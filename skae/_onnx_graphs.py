@@ -1,0 +1,209 @@
+"""skl2onnx's converter protocol on skae's estimators: how skl2onnx parses,
+types and converts each kind of them (a mixin per kind; the export itself
+is in ``_onnx.py``)."""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._checks import is_nan
+from ._onnx import current_method, network_graph, splice
+
+__all__ = ["DetectorOnnx", "ImputerOnnx", "OnnxMixin", "TransformerOnnx"]
+
+
+class OnnxMixin:
+    """skl2onnx's converter protocol on skae's estimators: how skl2onnx
+    parses, types and converts them (see :func:`skae.to_onnx`)."""
+
+    def onnx_parser(self):
+        """skl2onnx's parser of this estimator: its outputs' names."""
+        return lambda scope=None, inputs=None: self._onnx_outputs()
+
+    def onnx_shape_calculator(self):
+        """skl2onnx's shape calculator of this estimator."""
+        return self._onnx_shapes
+
+    def onnx_converter(self):
+        """skl2onnx's converter of this estimator."""
+        return self._onnx_convert
+
+    # Leaves say what they compute -----------------------------------------
+    def _onnx_outputs(self):
+        return ["variable"]
+
+    def _onnx_method(self):
+        """The method exported: ``to_onnx``'s for the model it was given."""
+        return current_method(self)
+
+    def _onnx_shapes(self, operator):
+        from skl2onnx.common.data_types import FloatTensorType
+
+        n = operator.inputs[0].get_first_dimension()
+        for output, width in zip(operator.outputs, self._onnx_widths(), strict=True):
+            output.type = FloatTensorType([n, width])
+
+    def _onnx_input(self, scope, operator, container):
+        """The operator's input as a float32 variable."""
+        from onnx import TensorProto
+
+        variable = operator.inputs[0]
+        if variable.type.__class__.__name__ == "FloatTensorType":
+            return variable.full_name
+        return _Builder(scope, container).node("Cast", [variable.full_name],
+                                               to=TensorProto.FLOAT)
+
+    def _onnx_check(self):
+        check_is_fitted(self)
+        if getattr(self, "transform_neighbors", None):
+            raise ValueError(
+                f"{type(self).__name__} with transform_neighbors={self.transform_neighbors} "
+                "cannot be exported to ONNX: its transform searches the training rows. "
+                "Export it with transform_neighbors=None (the encoder's codes), or keep it "
+                "in Python with skae.save.")
+
+
+def _decode(module, codes):
+    return module.decode(codes)
+
+
+class _Builder:
+    """Constants and nodes added to skl2onnx's graph under unique names."""
+
+    def __init__(self, scope, container):
+        self.scope, self.container = scope, container
+
+    def constant(self, name, values, onnx_type, dtype):
+        """An initializer of ``values`` (any shape) as ``dtype``."""
+        values = np.asarray(values, dtype=dtype)
+        unique = self.scope.get_unique_variable_name(name)
+        self.container.add_initializer(unique, onnx_type, list(values.shape), values.ravel())
+        return unique
+
+    def node(self, op, inputs, output=None, **attributes):
+        """A node of ``op`` on ``inputs``; its output's name."""
+        output = output or self.scope.get_unique_variable_name(f"skae_{op.lower()}")
+        self.container.add_node(op, inputs, [output],
+                                name=self.scope.get_unique_operator_name(f"skae_{op}"),
+                                **attributes)
+        return output
+
+
+class TransformerOnnx(OnnxMixin):
+    """ONNX export of the transformers: ``transform`` (the encoder's code),
+    ``inverse_transform`` or ``score_samples`` (a column)."""
+
+    def _onnx_widths(self):
+        method = self._onnx_method()
+        if method == "transform":
+            return [self._n_features_out]
+        return [self.n_features_in_ if method == "inverse_transform" else 1]
+
+    def _onnx_network(self, method):
+        """``(fn(module, x), input width)`` of ``method``."""
+        if method == "transform":
+            return _encode_rows, self.n_features_in_
+        if method == "inverse_transform":
+            return _decode, self._n_features_out
+        score = self.net_.score_batch
+        return (lambda module, x: score(module, x)[:, None]), self.n_features_in_
+
+    def _onnx_convert(self, scope, operator, container):
+        self._onnx_check()
+        fn, width = self._onnx_network(self._onnx_method())
+        graph = network_graph(self.net_, fn, width, container.target_opset)
+        splice(scope, container, graph, [self._onnx_input(scope, operator, container)],
+                [operator.outputs[0].full_name])
+
+
+def _encode_rows(module, x):
+    return module.encode(x)
+
+
+class DetectorOnnx(OnnxMixin):
+    """ONNX export of the outlier detector: ``label`` (``predict``, +1 or
+    -1), ``scores`` (``decision_function``) and ``score_samples``, each a
+    column, as skl2onnx exports scikit-learn's outlier detectors."""
+
+    def _onnx_outputs(self):
+        return ["label", "scores", "score_samples"]
+
+    def _onnx_shapes(self, operator):
+        from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+        n = operator.inputs[0].get_first_dimension()
+        operator.outputs[0].type = Int64TensorType([n, 1])
+        for output in operator.outputs[1:]:
+            output.type = FloatTensorType([n, 1])
+
+    def _onnx_convert(self, scope, operator, container):
+        from onnx import TensorProto
+
+        check_is_fitted(self)
+        inner = self.estimator_
+        if not isinstance(inner, TransformerOnnx):
+            raise ValueError(f"AutoencoderOutlierDetector exports to ONNX around skae's "
+                             f"transformers only; its estimator is {type(inner).__name__}.")
+        inner._onnx_check()
+        fn, width = inner._onnx_network("score_samples")
+        label, scores, raw = (output.full_name for output in operator.outputs)
+        graph = network_graph(inner.net_, fn, width, container.target_opset)
+        splice(scope, container, graph, [self._onnx_input(scope, operator, container)], [raw])
+
+        build = _Builder(scope, container)
+        offset = build.constant("skae_offset", self.offset_, TensorProto.FLOAT, np.float32)
+        build.node("Sub", [raw, offset], scores)
+        outlier = build.node("Less", [scores, build.constant("skae_zero", 0.0, TensorProto.FLOAT,
+                                                             np.float32)])
+        build.node("Where", [outlier,
+                             build.constant("skae_minus_one", -1, TensorProto.INT64, np.int64),
+                             build.constant("skae_one", 1, TensorProto.INT64, np.int64)], label)
+
+
+class ImputerOnnx(OnnxMixin):
+    """ONNX export of the imputer's ``transform``: the holes (NaN, or
+    ``missing_values``) filled by the network inside the graph, the columns
+    kept as at fit, then the indicator's columns."""
+
+    def _onnx_widths(self):
+        return [len(self.get_feature_names_out())]
+
+    def _onnx_convert(self, scope, operator, container):
+        from onnx import TensorProto
+
+        check_is_fitted(self)
+
+        build = _Builder(scope, container)
+        constant, node = build.constant, build.node
+
+        x = self._onnx_input(scope, operator, container)
+        if not is_nan(self.missing_values):  # the placeholder becomes NaN
+            hole = node("Equal", [x, constant("skae_missing", self.missing_values,
+                                              TensorProto.FLOAT, np.float32)])
+            x = node("Where", [hole, constant("skae_nan", np.nan, TensorProto.FLOAT,
+                                              np.float32), x])
+        data = x
+        dropped = not self.keep_empty_features and not self._valid_mask.all()
+        if dropped:
+            data = node("Gather", [x, constant("skae_kept", np.flatnonzero(self._valid_mask),
+                                               TensorProto.INT64, np.int64)], axis=1)
+        outputs = [operator.outputs[0].full_name]
+        parts = []
+        if self.add_indicator or (self.keep_empty_features and not self._valid_mask.all()):
+            outputs = [scope.get_unique_variable_name("skae_filled")]
+        graph = network_graph(self.net_, self.net_.fill_batch,
+                              int(self._valid_mask.sum()) if dropped else self.n_features_in_,
+                              container.target_opset)
+        splice(scope, container, graph, [data], outputs)
+        filled = outputs[0]
+        if self.keep_empty_features and not self._valid_mask.all():
+            filled = node("Mul", [filled, constant("skae_kept_mask", self._valid_mask[None],
+                                                   TensorProto.FLOAT, np.float32)],
+                          None if self.add_indicator else operator.outputs[0].full_name)
+        parts.append(filled)
+        if self.add_indicator:
+            features = constant("skae_indicated", self.indicator_.features_, TensorProto.INT64,
+                                np.int64)
+            indicator = node("IsNaN", [node("Gather", [x, features], axis=1)])
+            parts.append(node("Cast", [indicator], to=TensorProto.FLOAT))
+            node("Concat", parts, operator.outputs[0].full_name, axis=1)
+
