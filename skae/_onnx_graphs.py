@@ -43,14 +43,15 @@ class OnnxMixin:
             output.type = FloatTensorType([n, width])
 
     def _onnx_input(self, scope, operator, container):
-        """The operator's input as a float32 variable."""
+        """The operator's inputs as one float32 variable (skl2onnx gives a
+        DataFrame's columns as inputs of their own)."""
         from onnx import TensorProto
 
-        variable = operator.inputs[0]
-        if variable.type.__class__.__name__ == "FloatTensorType":
-            return variable.full_name
-        return _Builder(scope, container).node("Cast", [variable.full_name],
-                                               to=TensorProto.FLOAT)
+        build = _Builder(scope, container)
+        parts = [variable.full_name if variable.type.__class__.__name__ == "FloatTensorType"
+                 else build.node("Cast", [variable.full_name], to=TensorProto.FLOAT)
+                 for variable in operator.inputs]
+        return parts[0] if len(parts) == 1 else build.node("Concat", parts, axis=1)
 
     def _onnx_check(self):
         check_is_fitted(self)

@@ -12,7 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
@@ -126,6 +126,24 @@ def test_column_transformer_mixing_skae_and_sklearn_steps(digits):
     pipe = make_pipeline(columns, LogisticRegression(max_iter=500)).fit(X_train, y_train)
     label = run(skae.to_onnx(pipe, X_test[:5]), X_test)[0]
     np.testing.assert_array_equal(label, pipe.predict(X_test))
+
+
+def test_feature_union_and_dataframe_columns(digits):
+    import pandas as pd
+
+    X_train, X_test, y_train, _ = digits
+    union = FeatureUnion([("ae", AutoencoderTransformer(3, **FAST)), ("pca", PCA(3))])
+    union.fit(X_train)
+    assert_close(run(skae.to_onnx(union, X_test[:5]), X_test)[0], union.transform(X_test))
+    # A DataFrame: skl2onnx makes each column an input; columns picked by name.
+    names = [f"pixel{i}" for i in range(64)]
+    frame_train, frame_test = (pd.DataFrame(X, columns=names) for X in (X_train, X_test))
+    columns = ColumnTransformer([("ae", AutoencoderTransformer(4, **FAST), names[:40]),
+                                 ("scaled", StandardScaler(), names[40:])])
+    pipe = make_pipeline(columns, LogisticRegression(max_iter=500)).fit(frame_train, y_train)
+    session = ort.InferenceSession(skae.to_onnx(pipe, frame_train[:5]).SerializeToString())
+    label = session.run(None, {name: frame_test[[name]].to_numpy() for name in names})[0]
+    np.testing.assert_array_equal(label, pipe.predict(frame_test))
 
 
 def test_skl2onnx_converts_skae_steps_directly(digits):
