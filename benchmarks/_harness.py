@@ -12,9 +12,10 @@ import argparse
 import os
 import time
 
+from skae._report import rate
 from skae.datasets import MNIST_ENV
 
-__all__ = ["Table", "parser", "timed"]
+__all__ = ["Table", "parser", "rate", "timed"]
 
 
 def parser(doc, *, mnist=False):
@@ -39,8 +40,9 @@ class Table:
     Parameters
     ----------
     columns : list of (header, width, format)
-        A row's value is formatted with ``format``; text columns (format
-        ``""``) are left-aligned, numbers right-aligned.
+        A row's value is formatted with ``format`` (``"rate"``: three
+        significant digits, for throughputs that vary by more between runs);
+        text columns (format ``""``) are left-aligned, numbers right-aligned.
     """
 
     def __init__(self, columns):
@@ -54,5 +56,6 @@ class Table:
 
     def row(self, *values):
         """Print one row of ``values`` (None leaves a cell empty)."""
-        self._print("" if value is None else format(value, spec)
+        self._print("" if value is None else rate(value) if spec == "rate"
+                    else format(value, spec)
                     for value, (_, _, spec) in zip(values, self.columns, strict=True))

@@ -53,7 +53,7 @@ def main(argv=None):
             aucs[name].append(roc_auc_score(anomalous, -normality))
         auc_table.row(str(digit), *(a[-1] for a in aucs.values()))
     auc_table.row("mean", *(np.mean(a) for a in aucs.values()))
-    auc_table.row("time s", *(f"{t:.1f}" for t in seconds.values()))
+    print(f"{'time s':<7}" + "".join(f"{t:>28.1f}" for t in seconds.values()))
 
 
 if __name__ == "__main__":

@@ -10,12 +10,15 @@ seen inside a worker.
     python benchmarks/bench_gridsearch.py [--repeats 3]
 """
 
+import os
 import statistics
+import warnings
 
 import torch
 from _harness import parser, timed
 from joblib import Parallel, delayed
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -33,6 +36,11 @@ def search(X, y, n_jobs):
     grid = GridSearchCV(pipe, {"ae__latent_dim": [2, 4, 8, 16]}, cv=3, n_jobs=n_jobs)
     seconds, _ = timed(grid.fit, X, y)
     return seconds, grid.best_params_["ae__latent_dim"]
+
+
+# 30 epochs a fit: ConvergenceWarnings say so, here and in joblib's workers.
+os.environ.setdefault("PYTHONWARNINGS", "ignore::sklearn.exceptions.ConvergenceWarning")
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 
 def main(argv=None):

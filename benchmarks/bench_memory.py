@@ -1,9 +1,10 @@
 """Peak memory of skae's fit and of a memory-mapped transform.
 
-Each case runs in a fresh subprocess that resets its peak resident set size
-just before the measured call (``/proc/self/clear_refs``; Linux) and reads it
-(``VmHWM``) just after: ``ru_maxrss`` would also count the parent's memory at
-fork time, which Linux carries across ``exec``.
+MB and GB are decimal (10**6 and 10**9 bytes). Each case runs in a fresh
+subprocess that resets its peak resident set size just before the measured
+call (``/proc/self/clear_refs``; Linux) and reads it (``VmHWM``) just after:
+``ru_maxrss`` would also count the parent's memory at fork time, which Linux
+carries across ``exec``.
 
 1. ``fit`` on MNIST's 60,000 x 784 float32 training images (or random data of
    that shape without --mnist-dir / $SKAE_MNIST_DIR), one epoch, default
@@ -23,12 +24,12 @@ import sys
 import tempfile
 
 import numpy as np
-from _harness import parser, timed
+from _harness import parser, rate, timed
 
 
 def _rss_mb():
     with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def _reset_peak():
@@ -39,7 +40,7 @@ def _reset_peak():
 def _peak_mb():
     with open("/proc/self/status") as f:
         line = next(line for line in f if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024  # kB
+    return int(line.split()[1]) * 1024 / 1e6  # kB to MB
 
 
 def case_fit(mnist_dir):
@@ -54,8 +55,8 @@ def case_fit(mnist_dir):
     _reset_peak()
     seconds, ae = timed(AutoencoderTransformer(30, max_epochs=1, batch_size=128,
                                                random_state=0).fit, X)
-    model_mb = sum(p.numel() * p.element_size() for p in ae.net_.module_.parameters()) / 2**20
-    return {"array_mb": X.nbytes / 2**20, "model_mb": model_mb, "rss_before_mb": before,
+    model_mb = sum(p.numel() * p.element_size() for p in ae.net_.module_.parameters()) / 1e6
+    return {"array_mb": X.nbytes / 1e6, "model_mb": model_mb, "rss_before_mb": before,
             "peak_mb": _peak_mb(), "seconds": seconds}
 
 
@@ -70,7 +71,7 @@ def case_memmap(path):
     before = _rss_mb()
     _reset_peak()
     seconds, Z = timed(ae.transform, X)
-    return {"array_mb": X.nbytes / 2**20, "codes_mb": Z.nbytes / 2**20,
+    return {"array_mb": X.nbytes / 1e6, "codes_mb": Z.nbytes / 1e6,
             "rss_before_mb": before, "peak_mb": _peak_mb(), "seconds": seconds,
             "rows_per_s": len(X) / seconds}
 
@@ -118,7 +119,7 @@ def main(argv=None):
     print(f"transform of a {args.rows} x 784 float32 memmap ({mm['array_mb']:.0f} MB): "
           f"peak RSS {mm['peak_mb']:.0f} MB ({mm['rss_before_mb']:.0f} MB before; "
           f"{mm['peak_mb'] / mm['array_mb']:.2f} x the array), codes {mm['codes_mb']:.0f} MB, "
-          f"{mm['seconds']:.1f} s, {mm['rows_per_s']:,.0f} rows/s")
+          f"{mm['seconds']:.1f} s, {rate(mm['rows_per_s'])} rows/s")
 
 
 if __name__ == "__main__":

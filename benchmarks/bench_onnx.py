@@ -57,7 +57,7 @@ def main():
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), onnxruntime "
           f"{onnxruntime.__version__}; rows per second, best of {args.repeat}")
     table = Table([("data", 8, ""), ("network", 16, ""), ("batch", 6, "d"),
-                   ("skae rows/s", 13, ",.0f"), ("onnx rows/s", 13, ",.0f"),
+                   ("skae rows/s", 13, "rate"), ("onnx rows/s", 13, "rate"),
                    ("onnx/skae", 10, ".2f"), ("max diff", 10, ".1e")])
     for name, X, hidden, latent_dim in configs:
         model = AutoencoderTransformer(latent_dim, hidden_layer_sizes=hidden, max_epochs=1,

@@ -53,7 +53,7 @@ transform_s = time.perf_counter() - start
 done.set()
 watcher.join()
 print(json.dumps({"rows": len(X), "fit_s": fit_s, "transform_s": transform_s,
-                  "growth": (peak[0] - before) / X.nbytes, "array_gb": X.nbytes / 2**30}))
+                  "growth": (peak[0] - before) / X.nbytes, "array_gb": X.nbytes / 1e9}))
 """
 
 
@@ -79,7 +79,7 @@ def main(argv=None):
     options.add_argument("--tmp-dir", default=None)
     args = options.parse_args(argv)
     table = Table([("data", 28, ""), ("where", 8, ""), ("GB", 6, ".2f"),
-                   ("fit rows/s", 12, ",.0f"), ("transform rows/s", 18, ",.0f"),
+                   ("fit rows/s", 12, "rate"), ("transform rows/s", 18, "rate"),
                    ("peak anon / array", 19, ".2f")])
     with tempfile.TemporaryDirectory(dir=args.tmp_dir) as tmp:
         mnist = None

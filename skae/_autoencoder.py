@@ -29,7 +29,9 @@ class AutoencoderTransformer(_BaseAutoencoder):
     at zero. Validation-based early stopping keeps the best epoch, the
     untrained PCA start included, so held-out reconstruction error is no
     worse than PCA's up to the noise of the validation split, and lower
-    where a nonlinear code helps.
+    where a nonlinear code helps (with the built-in networks, ``noise=0``
+    and ``structure=None``, and a validation split: see the user guide's
+    "Reduction" page).
 
     ``encoder=`` and ``decoder=`` take your own torch networks in place of
     the built-in ones; your encoder outputs the code itself (``width`` =

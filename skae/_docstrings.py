@@ -51,7 +51,7 @@ TRAINING = """\
         ``"plateau"`` cuts the learning rate to 0.3 times its value whenever
         the validation loss (the training loss without a validation split)
         has not improved by 0.1% for 2 epochs, or for the epochs that train
-        on 2,500 rows if more (small data gives each rate longer); with
+        on 5,000 rows if more (small data gives each rate longer); with
         early stopping, it reached the held-out error of a constant rate in
         about half its epochs on MNIST. ``"constant"`` keeps ``lr``. ``"cosine"`` decays
         it from ``lr`` to 0 along a cosine over ``max_epochs``, stepping
@@ -78,7 +78,7 @@ TRAINING = """\
     precision : {"32", "bf16"}, default="32"
         Precision of the training forward pass: float32, or bfloat16 autocast
         (weights, gradients and the loss stay float32). On a CPU with AMX-BF16
-        ``"bf16"`` took 0.70x the time for a 784-512-256-30 network but 2.2x
+        ``"bf16"`` took 0.66x the time for a 784-512-256-30 network but 2.2x
         for a small one (``benchmarks/bench_speed.py``). Inference always runs
         in the input's precision.
 
@@ -86,13 +86,15 @@ TRAINING = """\
         Seeds weight initialization (a user's network is built with torch's
         generator seeded from it, and torch's global state restored after),
         the validation split, batch order and the random draws of training
-        (noise, posterior samples). An int gives identical results across
-        fits and processes. Global numpy and torch random states are left
-        untouched.
+        (noise, posterior samples). An int gives identical results in every
+        fit, thread and process on one machine (across machines the last bits
+        of floating-point sums may differ, and a training follows them).
+        Global numpy and torch random states are left untouched.
 
     verbose : int, default=0
-        0 prints nothing; 1 or more prints the per-epoch losses (a progress
-        bar on a terminal).
+        0 prints nothing; 1 or more prints the per-epoch losses: a progress
+        bar on a terminal (with tqdm), skorch's per-epoch table elsewhere
+        (logs, pipes, captured output).
 
     encoder : callable, default=None
         Your own encoder instead of the built-in one:

@@ -108,7 +108,8 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
         the hidden entries. Global random states are left untouched.
 
     verbose : int, default=0
-        1 or more prints the per-epoch losses.
+        0 prints nothing; 1 or more prints the per-epoch losses: a progress
+        bar on a terminal (with tqdm), skorch's per-epoch table elsewhere.
 
     Attributes
     ----------

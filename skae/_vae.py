@@ -30,10 +30,10 @@ class VAETransformer(_BaseAutoencoder):
     from the prior, and :meth:`score_samples` is the per-sample ELBO in nats.
 
     No scaler is needed (``loss="mse"``): the network trains on the data
-    centred and divided by one common scale (the ELBO is reported in the
-    data's own units), and it starts from probabilistic PCA (Tipping & Bishop,
-    1999), the maximum-likelihood linear Gaussian VAE, with nonlinear
-    corrections that start at zero. Validation-based early stopping keeps the
+    centred and divided by one common scale (the ELBO is still a log density
+    of the data in its own units, in nats), and it starts from probabilistic
+    PCA (Tipping & Bishop, 1999), the maximum-likelihood linear Gaussian VAE,
+    with nonlinear corrections that start at zero. Validation-based early stopping keeps the
     best epoch, the untrained start included.
 
     ``encoder=`` and ``decoder=`` take your own torch networks in place of

@@ -116,6 +116,9 @@ def compare(data, latent_dims=(2, 10, 30), *, methods=METHODS, ae_params=None,
     ae_params, vae_params = dict(ae_params or {}), dict(vae_params or {})
     trust_rows = _TRUST_ROWS if trust_rows is None else trust_rows
     tasks = [(m, d) for d in latent_dims for m in methods if d <= data.X_train.shape[1]]
+    # torch's one-time start-up (thread pools, kernels) is not part of a fit.
+    AutoencoderTransformer(1, hidden_layer_sizes=(4,), max_epochs=1, random_state=0).fit(
+        np.asarray(data.X_train[:64], dtype=np.float32))
     results, artefacts = [], {}
     bar = tqdm(tasks, disable=not progress, desc="comparing", unit="fit", file=sys.stderr)
     for method, dim in bar:

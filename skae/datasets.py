@@ -99,8 +99,11 @@ def load_mnist(data_dir=None, subset="train"):
 # ------------------------------------------------------------ the registry
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split ready for comparison (never modified: derive new
-    ones with :func:`dataclasses.replace`)."""
+    """A train/test split as :func:`load_dataset` gives it: ``name``, the
+    scaled ``X_train`` and ``X_test``, their labels ``y_train`` and ``y_test``
+    (or None), ``image_shape`` (of one row, for figures, or None) and
+    ``notes`` (split, scaling, subsampling). Never modified: derive new ones
+    with :func:`dataclasses.replace`."""
 
     name: str
     X_train: np.ndarray

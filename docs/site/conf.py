@@ -1,4 +1,6 @@
-"""Sphinx configuration of skae's API reference and gallery (no downloads)."""
+"""Sphinx configuration of skae's user guide, API reference and gallery (no
+downloads). Guide pages are Markdown (MyST); the repository's ARCHITECTURE,
+CONTRIBUTING and CHANGELOG files are included as they are."""
 
 import os
 import warnings
@@ -16,7 +18,10 @@ extensions = [
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",
 ]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_heading_anchors = 3
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": True}
 numpydoc_show_class_members = False

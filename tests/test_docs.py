@@ -1,0 +1,40 @@
+"""Every code block of the user guide runs, or for shell commands, is a
+valid call (see ``doc_blocks``); every guide page is in its table of
+contents; every public name is in the API reference."""
+
+import re
+
+import pytest
+from doc_blocks import ROOT, check_shell_command, run_python_blocks, shell_commands
+
+import skae
+import skae.datasets
+
+GUIDE = ROOT / "docs" / "site" / "guide"
+PAGES = sorted(GUIDE.glob("*.md"))
+
+pytestmark = pytest.mark.xdist_group("docs")
+
+
+def test_every_page_is_in_the_table_of_contents():
+    listed = re.findall(r"^(\w+)$", (GUIDE / "index.md").read_text(), flags=re.M)
+    assert sorted(listed) == sorted(p.stem for p in PAGES if p.stem != "index")
+
+
+def test_every_public_name_is_in_the_api_reference():
+    api = (ROOT / "docs" / "site" / "api.rst").read_text()
+    names = set(skae.__all__) | {name for name in skae.datasets.__all__
+                                 if callable(getattr(skae.datasets, name))}
+    assert not {name for name in names if not re.search(rf"^\s+{name}$", api, flags=re.M)}
+
+
+@pytest.mark.quality
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_python_blocks_run_and_print_what_they_show(page, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run_python_blocks(page)
+
+
+@pytest.mark.parametrize("command", [c for page in PAGES for c in shell_commands(page)])
+def test_shell_commands_are_valid_calls(command):
+    check_shell_command(command)
