@@ -60,6 +60,7 @@ class AutoencoderTransformer(_BaseAutoencoder):
         Kind of corruption: additive Gaussian noise, or masking noise (each
         input independently set to zero with probability ``noise``).
 
+    {table}
     Attributes
     ----------
     {attributes}

@@ -73,6 +73,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         "structure_weight": [Interval(Real, 0, None, closed="left")],
         "n_neighbors": [Interval(Integral, 2, None, closed="left")],
         "transform_neighbors": [None, Interval(Integral, 1, None, closed="left")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
     }
 
     def __init__(
@@ -103,6 +104,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         structure_weight=1.0,
         n_neighbors=15,
         transform_neighbors=None,
+        categorical_features="from_dtype",
     ):
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -129,6 +131,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         self.structure_weight = structure_weight
         self.n_neighbors = n_neighbors
         self.transform_neighbors = transform_neighbors
+        self.categorical_features = categorical_features
 
     # ------------------------------------------------------------- the hooks
     def _build_net(self, module_kwargs, policy):
@@ -180,9 +183,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         data of ``n_samples`` x ``n_features`` (also what :func:`skae.load`
         rebuilds). ``incremental`` (:meth:`partial_fit`): no validation
         split, early stopping or schedule."""
+        loss = self._loss_spec()
         module_kwargs = {
-            "n_features": n_features, "latent_dim": self.latent_dim, "loss": self.loss,
-            "linear_path": get_loss(self.loss).trains_in_internal_space, "seed": seed,
+            "n_features": n_features, "latent_dim": self.latent_dim, "loss": loss,
+            "linear_path": get_loss(loss).trains_in_internal_space, "seed": seed,
             "encoder": self.encoder, "decoder": self.decoder,
             **network_kwargs(self, n_features),
         }
@@ -196,6 +200,11 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         if self.structure is not None:
             policy["structure_weight"] = self.structure_weight
         return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
+
+    def _loss_spec(self):
+        """The module's loss: ``loss``, or a fitted table's (``skae._table``)."""
+        schema = getattr(self, "_schema", None)
+        return self.loss if schema is None else schema.loss_spec()
 
     def _start(self, X, incremental=False):
         """A new, initialized net for X, at its linear start."""
@@ -212,12 +221,14 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         module = net.module_
         # MSE trains in a centred, scaled space from the PCA solution; BCE's
         # targets stay in [0, 1].
+        schema = getattr(self, "_schema", None)
         start = linear_start(X, self.latent_dim, seed=seed,
-                             linear=module.reconstruction.trains_in_internal_space)
+                             linear=module.reconstruction.trains_in_internal_space,
+                             numeric=None if schema is None else schema.numeric_mask())
         module.set_linear_start(**self._start_maps(start, module))
         # What skae.load needs to rebuild the net.
-        self._net_config = {"n_samples": X.shape[0], "seed": seed, "device": device,
-                            "incremental": incremental}
+        self._net_config = {"n_samples": X.shape[0], "n_features": X.shape[1], "seed": seed,
+                            "device": device, "incremental": incremental}
         return net
 
     def _train(self, net, X, epochs):
@@ -263,7 +274,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
 
     def _fit(self, X):
         """Validate X, train a new net and set the fitted attributes."""
-        X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+        X = self._validate_fit_input(X)
         self._train(self._start(X), X, epochs=None)
         self._warn_if_still_improving()
 
@@ -299,13 +310,22 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         if not hasattr(self, "net_"):
             with self._unchanged_on_failure(), torch.inference_mode(False), \
                     torch.enable_grad():
-                X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+                X = self._validate_fit_input(X)
                 self._train(self._start(X, incremental=True), X, epochs=1)
             return self
         X = validate_X(self, X, reset=False, loss=self.net_.loss)
         with torch.inference_mode(False), torch.enable_grad():
             self._train(self.net_, X, epochs=1)
         return self
+
+    def _validate_fit_input(self, X):
+        """X validated at fit (a table: encoded, its schema kept)."""
+        X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+        if self._schema is not None and self.loss != "mse":
+            raise ValueError(f"loss={self.loss!r} takes numbers alone; a table with boolean or "
+                             "categorical columns trains with loss='mse' (each column then "
+                             "with its own likelihood).")
+        return X
 
     def _warn_if_still_improving(self):
         """ConvergenceWarning when ``max_epochs`` ended a training whose

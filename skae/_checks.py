@@ -10,8 +10,11 @@ import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
+from ._loss import get_loss
+from ._table import Schema
+
 __all__ = ["check_values", "extend_init", "is_nan", "network_kwargs", "positive_ints",
-           "validate_X"]
+           "table_schema", "validate_X", "validate_holes"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -90,14 +93,35 @@ def _missing_values_hint(name):
         ) from None
 
 
+def table_schema(estimator, X, reset):
+    """The :class:`~skae._table.Schema` of a table X with boolean or
+    categorical columns (None for numbers alone), found at fit (``reset``)
+    from the estimator's ``categorical_features`` and kept as ``_schema``;
+    the fitted one afterwards."""
+    if not reset:
+        return getattr(estimator, "_schema", None)
+    chosen = getattr(estimator, "categorical_features", "from_dtype")
+    estimator._schema = Schema.infer(X, None if isinstance(chosen, str) else chosen)
+    return estimator._schema
+
+
 def validate_X(estimator, X, reset, loss=None):
     """X validated as float32/float64 (no copy when already one of them).
 
     With ``loss`` (the loss object at fit) the values are checked too;
     without, only the shape and dtype, and :func:`check_values` must be
     applied to each batch: inference then reads large or memory-mapped input
-    only once, batch by batch.
+    only once, batch by batch. A table with boolean or categorical columns
+    (:func:`table_schema`) comes back encoded (``skae._table``), its names
+    and width checked as they are.
     """
+    schema = table_schema(estimator, X, reset)
+    if schema is not None:
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        X = schema.encode(X)
+        if loss is not None:
+            check_values(X, get_loss(schema.loss_spec()), type(estimator).__name__)
+        return X
     with _missing_values_hint(type(estimator).__name__):
         X = validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset,
                           ensure_all_finite=loss is not None, accept_sparse=("csr", "csc"),
@@ -107,6 +131,32 @@ def validate_X(estimator, X, reset, loss=None):
     if loss is not None:
         check_values(X, loss, type(estimator).__name__, finite_checked=True)
     return X
+
+
+def validate_holes(estimator, X, reset, missing_values):
+    """An imputer's X: ``(X, missing, values)``, X validated (as float32 or
+    float64 for numbers), which entries of each column are missing, and X's
+    values (a table encoded, ``skae._table``) with NaN at those entries. The
+    observed values are checked: finite and representable in float32."""
+    name = type(estimator).__name__
+    schema = table_schema(estimator, X, reset)
+    if schema is not None:
+        if not is_nan(missing_values):
+            raise ValueError("A table with boolean or categorical columns marks missing "
+                             "entries NaN or None: set missing_values=np.nan.")
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        values = schema.encode(X, dtype=np.float64)  # observed values kept exactly
+        check_values(np.nan_to_num(values, nan=0.0), get_loss("mse"), name)
+        return X, np.isnan(values[:, schema.starts[:-1]]), values
+    X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32],
+                      ensure_all_finite=False, copy=False)  # checked below
+    nan = np.isnan(X)
+    missing = nan if is_nan(missing_values) else (X == missing_values) | nan
+    if not is_nan(missing_values) and nan.any():
+        raise ValueError(f"X contains NaN, which is not missing_values={missing_values!r}; "
+                         "set missing_values=np.nan.")
+    check_values(np.where(missing, 0, X), get_loss("mse"), name)
+    return X, missing, np.where(missing, np.nan, X)
 
 
 def check_values(X, loss, name, finite_checked=False):

@@ -27,11 +27,16 @@ NETWORK = """\
 
     conv_channels : tuple of int, default=(32, 64)
         Channels of the convolutional encoder's layers (``"conv"`` only).
-
-    activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "silu", "tanh", \\
-"sigmoid", "identity"}, default="relu"
-        Nonlinearity after each hidden layer.
 """
+
+ACTIVATION = """\
+    activation : str, default="relu"
+        Nonlinearity after each hidden layer: ``"relu"``, ``"leaky_relu"``,
+        ``"elu"``, ``"gelu"``, ``"selu"``, ``"silu"``, ``"tanh"``,
+        ``"sigmoid"`` or ``"identity"``.
+"""
+
+NETWORK += "\n" + ACTIVATION
 
 TRAINING = """\
     max_epochs : int, default=200
@@ -150,6 +155,20 @@ TRAINING = """\
         :meth:`inverse_transform` is unchanged.
 """
 
+TABLE = """\
+    categorical_features : "from_dtype" or array-like, default="from_dtype"
+        Which columns of a table (a pandas or polars DataFrame, or an object
+        array) are categorical: ``"from_dtype"`` takes category, string and
+        object columns, and boolean columns as booleans; column names,
+        positions or a boolean mask make columns of numbers (integer codes,
+        say) categorical too. Each categorical column is a group of one-hot
+        inputs predicted with a softmax and cross-entropy, each boolean one
+        a sigmoid and binary cross-entropy, numbers the squared error.
+        Categories not seen in ``fit`` encode as all zeros, with a warning.
+        Numbers alone, none of them named here, take the numeric path. See
+        the user guide's "Tables" page.
+"""
+
 ATTRIBUTES = """\
     net_ : skorch.NeuralNet
         The fitted skorch net; ``net_.module_`` is the torch module and
@@ -180,7 +199,8 @@ ATTRIBUTES = """\
         has feature names that are all strings.
 """
 
-_BLOCKS = {"network": NETWORK, "training": TRAINING, "attributes": ATTRIBUTES}
+_BLOCKS = {"network": NETWORK, "activation": ACTIVATION, "training": TRAINING, "table": TABLE,
+           "attributes": ATTRIBUTES}
 
 
 def fill_docstring(cls):

@@ -11,21 +11,21 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
-    validate_data,
 )
 
 from ._batches import map_batches
-from ._checks import check_values, is_nan, positive_ints
-from ._imputer_module import ImputerModule
+from ._checks import positive_ints, validate_holes
+from ._docstrings import fill_docstring
+from ._imputer_module import ImputerModule, standardization
 from ._imputer_net import EntrySplit, ImputerNet
 from ._inference import inference_batch_size
-from ._loss import get_loss
 from ._networks import ACTIVATIONS
 from ._onnx_graphs import ImputerOnnx
 from ._policy import training_policy
 from ._runtime import resolve_device, seed_from, torch_threads, training_threads
 
 
+@fill_docstring
 class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
     """Imputation of missing values by a denoising autoencoder.
 
@@ -60,10 +60,7 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
     hidden_layer_sizes : int or tuple of int, default=(512,)
         Widths of the encoder's hidden layers; the decoder mirrors them.
 
-    activation : {"relu", "leaky_relu", "elu", "gelu", "selu", "silu", \\
-"tanh", "sigmoid", "identity"}, default="relu"
-        Nonlinearity after each hidden layer.
-
+    {activation}
     noise : float, default=0.25
         Fraction of the observed entries hidden at each training step (in
         [0, 1)).
@@ -100,6 +97,7 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
         Keep the columns that have no observed value during ``fit`` (imputed
         as 0) instead of dropping them, as scikit-learn's imputers do.
 
+    {table}
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA if available).
 
@@ -174,6 +172,7 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -182,8 +181,8 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
     def __init__(self, missing_values=np.nan, *, latent_dim=256, hidden_layer_sizes=(512,),
                  activation="relu", noise=0.25, max_epochs=300, batch_size=64, lr=1e-3,
                  weight_decay=1e-4, early_stopping=True, validation_fraction=0.1, patience=30,
-                 add_indicator=False, keep_empty_features=False, device="cpu",
-                 random_state=None, verbose=0):
+                 add_indicator=False, keep_empty_features=False,
+                 categorical_features="from_dtype", device="cpu", random_state=None, verbose=0):
         self.missing_values = missing_values
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -198,33 +197,36 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
         self.patience = patience
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
+        self.categorical_features = categorical_features
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
     # ------------------------------------------------------------ the data
     def _validate(self, X, reset):
-        """X as float32/float64 and a copy with NaN at its missing entries
-        (only the kept columns)."""
-        nan_missing = is_nan(self.missing_values)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
-                          ensure_all_finite=False, copy=False)  # checked below
-        missing = np.isnan(X) if nan_missing else (X == self.missing_values) | np.isnan(X)
-        if not nan_missing and np.isnan(X).any():
-            raise ValueError(f"X contains NaN, which is not missing_values="
-                             f"{self.missing_values!r}; set missing_values=np.nan.")
-        # The observed values: finite and representable in float32.
-        check_values(np.where(missing, 0, X), get_loss("mse"), type(self).__name__)
+        """X (as float32/float64 for numbers), its missing entries per
+        column, and a copy of the kept columns with NaN at the missing
+        entries (:func:`skae._checks.validate_holes`)."""
+        X, missing, values = validate_holes(self, X, reset, self.missing_values)
+        self._keep_columns(missing, reset)
+        kept = self._kept() if self._schema is None else self._schema.expand(self._kept())
+        return X, missing, values[:, kept]
+
+    def _keep_columns(self, missing, reset):
+        """At fit, which columns have observed values (``_valid_mask``)."""
         if reset:
-            self._valid_mask = ~missing.all(axis=0) if len(X) else np.ones(X.shape[1], bool)
+            self._valid_mask = ~missing.all(axis=0) if len(missing) else \
+                np.ones(missing.shape[1], bool)
             if not self._valid_mask.all() and not self.keep_empty_features:
                 warnings.warn("Skipping features without any observed values: "
                               f"{np.flatnonzero(~self._valid_mask).tolist()}. At least one "
                               "observed value is needed for imputation; set "
                               "keep_empty_features=True to keep them (as zeros).",
-                              UserWarning, stacklevel=3)
-        kept = self._valid_mask if not self.keep_empty_features else slice(None)
-        return X, missing, np.where(missing, np.nan, X)[:, kept]
+                              UserWarning, stacklevel=4)
+
+    def _kept(self):
+        """Which columns go through the network."""
+        return np.ones_like(self._valid_mask) if self.keep_empty_features else self._valid_mask
 
     # --------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -245,9 +247,11 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
             Fitted imputer.
         """
         X, missing, data = self._validate(X, reset=True)
-        if self.add_indicator:
-            self.indicator_ = MissingIndicator(missing_values=self.missing_values,
-                                               error_on_new=False).fit(X)
+        if self.add_indicator:  # a table's indicator reads its missing entries
+            table = self._schema is not None
+            self.indicator_ = MissingIndicator(
+                missing_values=1.0 if table else self.missing_values,
+                error_on_new=False).fit(missing.astype(float) if table else X)
         else:
             self.indicator_ = None
         with torch.inference_mode(False), torch.enable_grad():
@@ -264,20 +268,19 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
             early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
             patience=self.patience, device=device, seed=seed, verbose=int(self.verbose),
             precision="32")
+        schema = self._output_schema()
+        # A table's one-hot group is hidden or held out whole.
+        columns = None if schema is None else schema.expand(np.arange(len(schema.columns)))
         if policy["train_split"] is not None:
-            policy["train_split"] = EntrySplit(self.validation_fraction, seed)
+            policy["train_split"] = EntrySplit(self.validation_fraction, seed, columns)
         net = ImputerNet(ImputerModule, module__n_features=data.shape[1],
                          module__latent_dim=self.latent_dim, module__hidden_layer_sizes=hidden,
                          module__activation=self.activation, module__seed=seed,
-                         noise=self.noise, corruption="masking", **policy)
+                         module__loss="mse" if schema is None else schema.loss_spec(),
+                         noise=self.noise, corruption="masking", columns=columns, **policy)
         net.initialize()
-        # Column means and standard deviations of the observed values (0 and
-        # 1 for a column without any).
-        observed = ~np.isnan(data)
-        count = np.maximum(observed.sum(axis=0), 1)
-        center = np.where(observed, data, 0).sum(axis=0) / count
-        scale = np.sqrt((np.where(observed, data - center, 0) ** 2).sum(axis=0) / count)
-        net.module_.set_standardization(center, np.where(scale > 0, scale, 1.0))
+        net.module_.set_standardization(*standardization(
+            data, None if schema is None else schema.numeric_mask()))
         tensor = torch.as_tensor(data, dtype=torch.float32).to(device)
         with torch_threads(training_threads(net.module_, self.batch_size, device)):
             net.partial_fit(tensor, epochs=None)
@@ -298,22 +301,67 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
 
         Returns
         -------
-        X_imputed : ndarray of shape (n_samples, n_features_out)
-            X with its missing values filled (columns without observed values
-            at fit dropped unless ``keep_empty_features``, then the
-            indicator's columns with ``add_indicator``), in X's dtype.
+        X_imputed : ndarray of shape (n_samples, n_features_out) or DataFrame
+            X filled (columns without observed values at fit dropped unless
+            ``keep_empty_features``, then the indicator's), in X's dtype; a
+            table with boolean or categorical columns as a table (a DataFrame
+            when fitted on one), holes in categories at the most probable.
         """
+        X, missing, filled = self._fill(X)
+        schema = self._output_schema()
+        if schema is None:
+            if self.add_indicator:
+                filled = np.hstack([filled, self.indicator_.transform(X).astype(X.dtype)])
+            return filled
+        table = schema.decode(filled)
+        if not self.add_indicator:
+            return table
+        indicator = self.indicator_.transform(missing.astype(float))
+        if schema.frame is None:
+            return np.hstack([table, indicator.astype(object)])
+        frame = schema.decode(filled, frame="pandas")
+        frame[list(self.get_feature_names_out()[-indicator.shape[1]:])] = indicator
+        return schema.as_fitted(frame)
+
+    def impute_proba(self, X):
+        """Probabilities of each category where a categorical column is missing.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A table with missing entries.
+
+        Returns
+        -------
+        probabilities : dict of str to ndarray of shape (n_samples, n_categories)
+            For each categorical column, each category's probability (in
+            the order of its categories at fit; 1 at an observed one).
+        """
+        schema = self._output_schema()
+        if schema is None:
+            raise ValueError("impute_proba gives the probabilities of categories: fit the "
+                             "imputer on a table with categorical columns.")
+        return schema.probabilities(self._fill(X)[2])
+
+    def _fill(self, X):
+        """X validated, its missing entries, and its kept columns filled."""
         check_is_fitted(self)
-        X, _, data = self._validate(X, reset=False)
-        filled = map_batches(self.net_, self.net_.fill_batch, data, X.dtype.type,
+        X, missing, data = self._validate(X, reset=False)
+        dtype = X.dtype.type if self._schema is None else np.float64
+        filled = map_batches(self.net_, self.net_.fill_batch, data, dtype,
                              inference_batch_size(data.shape[1]))
         if filled is None:  # no rows
-            filled = np.empty(data.shape, dtype=X.dtype)
+            filled = np.empty(data.shape, dtype=dtype)
         if self.keep_empty_features:
-            filled[:, ~self._valid_mask] = 0
-        if self.add_indicator:
-            filled = np.hstack([filled, self.indicator_.transform(X).astype(X.dtype)])
-        return filled
+            schema = self._output_schema()
+            empty = ~self._valid_mask if schema is None else schema.expand(~self._valid_mask)
+            filled[:, empty] = 0
+        return X, missing, filled
+
+    def _output_schema(self):
+        """A table's schema of the kept columns (None for numbers alone)."""
+        schema = getattr(self, "_schema", None)
+        return None if schema is None else schema.subset(self._kept())
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.

@@ -10,13 +10,30 @@ between columns that regression imputers exploit are then one layer away),
 and both start at zero: the untrained network imputes the column means.
 """
 
+import numpy as np
 import torch
 from torch import nn
 
 from ._loss import get_loss
 from ._networks import WEIGHTED_LAYERS, _mlp, init_layer, layer
 
-__all__ = ["ImputerModule"]
+__all__ = ["ImputerModule", "standardization"]
+
+
+def standardization(data, numeric=None):
+    """``(center, scale)`` of the internal space of ``data`` (NaN where
+    missing): each column's mean and standard deviation over its observed
+    values (0 and 1 for a column without any, and for the columns that
+    ``numeric`` marks False, a table's one-hot and boolean ones, whose 0/1
+    values the network reads as they are)."""
+    observed = ~np.isnan(data)
+    count = np.maximum(observed.sum(axis=0), 1)
+    center = np.where(observed, data, 0).sum(axis=0) / count
+    scale = np.sqrt((np.where(observed, data - center, 0) ** 2).sum(axis=0) / count)
+    scale = np.where(scale > 0, scale, 1.0)
+    if numeric is not None:
+        center, scale = np.where(numeric, center, 0.0), np.where(numeric, scale, 1.0)
+    return center, scale
 
 
 class ImputerModule(nn.Module):
@@ -34,15 +51,19 @@ class ImputerModule(nn.Module):
         A key of :data:`skae._networks.ACTIVATIONS`.
     seed : int
         Seed of the initial weights (a generator of the module's own).
+    loss : "mse" or list
+        The loss of :func:`skae._loss.get_loss`: squared errors, or a
+        table's (one per column kind), whose link maps the output to the
+        data (probabilities of booleans and categories).
 
     The internal space is ``(x - center) / scale`` per column; ``center`` and
     ``scale`` are set by :meth:`set_standardization` (the identity until then).
     """
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(512,), activation="relu",
-                 seed=0):
+                 seed=0, loss="mse"):
         super().__init__()
-        self.reconstruction = get_loss("mse")
+        self.reconstruction = get_loss(loss)
         hidden = list(hidden_layer_sizes)
         n_inputs = 2 * n_features  # values, then the mask of observed entries
         self.encoder_body = _mlp([n_inputs, *hidden], activation)
@@ -89,6 +110,7 @@ class ImputerModule(nn.Module):
 
     def fill(self, x):
         """``x`` with its NaN entries replaced by the network's predictions,
-        in the data's units (observed entries are returned unchanged)."""
-        prediction = self.forward(x)[0] * self.scale + self.center
+        in the data's units (observed entries are returned unchanged; a
+        table's categories and booleans as probabilities)."""
+        prediction = self.reconstruction.link(self.forward(x)[0]) * self.scale + self.center
         return torch.where(torch.isnan(x), prediction, x)

@@ -2,13 +2,14 @@
 and the holdout of observed entries that its early stopping monitors.
 
 Training follows the denoising recipe of MIDAS (Lall & Robinson, 2022): each
-step hides a further random fraction of a batch's observed entries and the
-loss is the squared error on all observed entries (masked: missing entries
-count nothing, so a column missing from a whole batch is simply absent from
-its loss). The validation loss is the error on observed entries held out of
-training altogether: it measures imputation itself, and early stopping from
-the untrained start (the column means) keeps the best network, so held-out
-entries are imputed no worse than by the mean.
+step hides a further random fraction of a batch's observed entries (a
+categorical column's one-hot group whole) and the loss is the module's on
+all observed entries (masked: missing entries count nothing, so a column
+missing from a whole batch is simply absent from its loss). The validation
+loss is the error on observed entries held out of training altogether: it
+measures imputation itself, and early stopping from the untrained start (the
+column means) keeps the best network, so held-out entries are imputed no
+worse than by the mean.
 """
 
 import numpy as np
@@ -20,33 +21,30 @@ from ._net import AutoencoderNet
 __all__ = ["EntrySplit", "ImputerNet"]
 
 
-def masked_mse(prediction, target):
-    """Mean squared error over the entries of ``target`` that are not NaN
-    (0 when none is)."""
-    observed = ~torch.isnan(target)
-    error = torch.where(observed, prediction - target, torch.zeros((), device=target.device,
-                                                                   dtype=target.dtype))
-    return (error**2).sum() / observed.sum().clamp_min(1)
-
-
 class EntrySplit:
     """skorch ``train_split`` over entries, not rows: a seeded ``fraction``
     of the observed entries of a data tensor is hidden from training.
 
     Returns the training rows (those entries NaN) and validation rows that
     pack, side by side, the training input and the held-out entries (NaN
-    elsewhere): ``(n, 2 * n_features)``.
+    elsewhere): ``(n, 2 * n_features)``. ``columns``: for a table, the
+    original column of each encoded column, so that a categorical column's
+    one-hot group is held out whole (None: each column its own).
     """
 
-    def __init__(self, fraction, seed):
+    def __init__(self, fraction, seed, columns=None):
         self.fraction = fraction
         self.seed = seed
+        self.columns = columns
 
     def __call__(self, data, y=None):
         # A stream of its own: a mask drawn with the user's own seed must not
         # coincide with the holdout.
         rng = np.random.default_rng([self.seed, 0x1A9E])
-        draw = torch.from_numpy(rng.random(tuple(data.shape), dtype=np.float32))
+        width = data.shape[1] if self.columns is None else int(max(self.columns)) + 1
+        draw = torch.from_numpy(rng.random((data.shape[0], width), dtype=np.float32))
+        if self.columns is not None:
+            draw = draw[:, torch.as_tensor(self.columns)]
         held_out = ~torch.isnan(data) & (draw.to(data.device) < self.fraction)
         nan = torch.full((), float("nan"), dtype=data.dtype, device=data.device)
         train = torch.where(held_out, nan, data)
@@ -56,22 +54,32 @@ class EntrySplit:
 
 class ImputerNet(AutoencoderNet):
     """skorch net of the imputer: masking corruption of observed entries
-    (``noise`` is the fraction hidden per step), a masked squared error in
-    the internal space, and validation on held-out entries
+    (``noise`` is the fraction hidden per step; ``columns`` as in
+    :class:`EntrySplit`), the module's loss on the observed entries only
+    (masked), in the internal space, and validation on held-out entries
     (:class:`EntrySplit`)."""
+
+    def __init__(self, module, *args, columns=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.columns = columns
 
     def corrupt(self, X, generator=None):
         """Copy of a batch with a further ``noise`` fraction of entries NaN."""
         if not self.noise:
             return X
         generator = self.noise_generator_ if generator is None else generator
-        draw = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+        if self.columns is None:
+            draw = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+        else:
+            draw = torch.rand((len(X), int(max(self.columns)) + 1), generator=generator,
+                              device=X.device, dtype=X.dtype)
+            draw = draw[:, torch.as_tensor(self.columns, device=X.device)]
         return torch.where(draw < self.noise, torch.full((), float("nan"), dtype=X.dtype,
                                                          device=X.device), X)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Masked squared error on the observed entries of ``y_true``."""
-        return masked_mse(y_pred[0], self.module_.normalize(y_true))
+        """The module's loss on the observed entries of ``y_true``."""
+        return self.loss.masked_mean(y_pred[0], self.module_.normalize(y_true))
 
     def validation_step(self, batch, **fit_params):
         """Error on the held-out entries, imputed from the rest of each row."""

@@ -5,6 +5,7 @@ import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array
+from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_is_fitted
 
 from ._batches import map_batches
@@ -116,8 +117,12 @@ class _InferenceMixin(TransformerMixin):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Reconstructions, in the codes' floating dtype.
+        X_original : ndarray of shape (n_samples, n_features) or DataFrame
+            Reconstructions, in the codes' floating dtype. For a table with
+            boolean or categorical columns, the table: a DataFrame of the
+            fitted columns' names, dtypes and categories (when fitted on a
+            DataFrame, or with ``set_output(transform="pandas")``), else an
+            object array; booleans above 0.5, the most probable category.
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float64, np.float32])
@@ -126,7 +131,12 @@ class _InferenceMixin(TransformerMixin):
                 f"X has {Z.shape[1]} features, but {type(self).__name__} decodes "
                 f"codes of {self._n_features_out} features (latent_dim)."
             )
-        return self._map(lambda module, batch: module.decode(batch), Z)
+        values = self._map(lambda module, batch: module.decode(batch), Z)
+        schema = getattr(self, "_schema", None)
+        if schema is None:
+            return values
+        pandas = _get_output_config("transform", self)["dense"] == "pandas"
+        return schema.decode(values, frame=schema.frame or ("pandas" if pandas else None))
 
     def score_samples(self, X):
         """How typical each sample is of the training data (higher is more typical).
@@ -155,7 +165,10 @@ class _InferenceMixin(TransformerMixin):
 
         Squared error (``loss="mse"``, in squared units of the data) or
         binary cross-entropy (``loss="bce"``) of each feature's
-        reconstruction from the code (the posterior mean for a VAE).
+        reconstruction from the code (the posterior mean for a VAE). For a
+        table with boolean or categorical columns, one error per column: the
+        squared error of a numeric column, the cross-entropy (nats) of a
+        boolean or categorical one.
 
         Parameters
         ----------

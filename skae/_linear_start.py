@@ -45,6 +45,14 @@ class LinearStart:
     sd: np.ndarray = None
     noise_variance: float = 0.0
     internal_variance: float = 1.0
+    #: A table's per-column scale (the common scale for numeric columns, 1
+    #: for one-hot and boolean ones), when it has columns of other kinds.
+    column_scale: np.ndarray = None
+
+    @property
+    def scales(self):
+        """The scale of each column of the internal space."""
+        return self.scale if self.column_scale is None else self.column_scale
 
     @property
     def linear_path(self):
@@ -55,7 +63,7 @@ class LinearStart:
         codes are the principal scores in the data's units (as
         ``PCA.transform`` gives them) and whose decoder projects back on the
         axes."""
-        kwargs = {"center": self.center, "scale": self.scale}
+        kwargs = {"center": self.center, "scale": self.scales}
         if not self.linear_path:
             return kwargs
         ones = np.ones(self._live().sum())
@@ -68,7 +76,7 @@ class LinearStart:
         probabilistic PCA (Tipping & Bishop, 1999) as a linear Gaussian VAE,
         its exact posterior mean and log-variance, and its noise variance.
         Codes stay in the prior's units."""
-        kwargs = {"center": self.center, "scale": self.scale}
+        kwargs = {"center": self.center, "scale": self.scales}
         if not self.linear_path:
             return kwargs
         eigval = self.sd[self._live()] ** 2
@@ -152,7 +160,7 @@ def _leading_axes(X, mean, scale, scatter, latent_dim, seed):
     if sp.issparse(X) and scatter is None:
         return _sparse_axes(X, mean, scale, latent_dim, seed)
     if scatter is not None:
-        eigval, eigvec = np.linalg.eigh(scatter / (max(n - 1, 1) * scale**2))
+        eigval, eigvec = np.linalg.eigh(scatter / (max(n - 1, 1) * np.outer(scale, scale)))
         order = np.argsort(eigval)[::-1][:latent_dim]
         return eigvec[:, order].T, np.sqrt(np.clip(eigval[order], 0, None))
     rows = min(n, max(_MAX_SAMPLE_VALUES // p, 2 * latent_dim))
@@ -162,7 +170,7 @@ def _leading_axes(X, mean, scale, scatter, latent_dim, seed):
     return vt, sv / np.sqrt(max(rows - 1, 1))
 
 
-def linear_start(X, latent_dim, *, linear, seed=0):
+def linear_start(X, latent_dim, *, linear, seed=0, numeric=None):
     """Internal space of ``X`` and, with ``linear``, its principal axes.
 
     Parameters
@@ -177,6 +185,11 @@ def linear_start(X, latent_dim, *, linear, seed=0):
         targets must stay in [0, 1]).
     seed : int
         Seed of the row sample for very wide data.
+    numeric : ndarray of bool, optional
+        Which columns are numbers (default: all). The others, a table's
+        one-hot and boolean columns, keep their 0/1 values in the internal
+        space (centre 0, scale 1; the principal axes are still of the
+        centred columns), and the common scale is the numeric columns'.
 
     Returns
     -------
@@ -195,12 +208,17 @@ def linear_start(X, latent_dim, *, linear, seed=0):
         var = _moments(X, scatter=False)[1] if n > 1 else np.zeros(p)
         return LinearStart(np.zeros(p), 1.0, internal_variance=float(np.mean(var)))
     mean, var, scatter = _moments(X)
-    scale = float(np.sqrt(np.mean(var)))
+    numeric = np.ones(p, bool) if numeric is None else np.asarray(numeric, bool)
+    scale = float(np.sqrt(np.mean(var[numeric]))) if numeric.any() else 1.0
     if not np.isfinite(scale) or scale <= 0:
         scale = 1.0
-    axes, sd = _leading_axes(X, mean, scale, scatter, latent_dim, seed)
-    total = float(np.sum(var)) / scale**2
+    scales = scale if numeric.all() else np.where(numeric, scale, 1.0)
+    axes, sd = _leading_axes(X, mean, scales, scatter, latent_dim, seed)
+    total = float(np.sum(var / np.square(scales)))
     rest = p - len(sd)
     noise = max(total - float(np.sum(sd**2)), 0.0) / rest if rest > 0 else 0.0
-    return LinearStart(mean, scale, axes, sd, noise_variance=noise,
-                       internal_variance=total / p)
+    if numeric.all():
+        return LinearStart(mean, scale, axes, sd, noise_variance=noise,
+                           internal_variance=total / p)
+    return LinearStart(np.where(numeric, mean, 0.0), scale, axes, sd, noise_variance=noise,
+                       internal_variance=total / p, column_scale=scales)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["LOSSES", "BinaryCrossEntropy", "SquaredError", "get_loss"]
+__all__ = ["LOSSES", "BinaryCrossEntropy", "SquaredError", "TableLoss", "get_loss"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -40,6 +40,22 @@ class SquaredError:
 
     def per_element(self, raw, target):
         """Loss of each element."""
+        return (raw - target) ** 2
+
+    def per_column(self, raw, target):
+        """Loss of each original column (here, each element)."""
+        return self.per_element(raw, target)
+
+    def masked_mean(self, raw, target):
+        """Mean loss over the entries of ``target`` that are not NaN (0 when
+        none is)."""
+        observed = ~torch.isnan(target)
+        error = torch.where(observed, raw - target, 0.0)
+        return (error**2).sum() / observed.sum().clamp_min(1)
+
+    def squared_residuals(self, raw, target):
+        """Squared residuals of the Gaussian part (here, every element),
+        whose mean is a Gaussian decoder's variance at its optimum."""
         return (raw - target) ** 2
 
     def log_likelihood(self, raw, target, variance):
@@ -73,6 +89,9 @@ class BinaryCrossEntropy:
     def per_element(self, raw, target):
         return nn.functional.binary_cross_entropy_with_logits(raw, target, reduction="none")
 
+    def per_column(self, raw, target):
+        return self.per_element(raw, target)
+
     def log_likelihood(self, raw, target, variance=None):
         """log p(target | raw) per row, summed over features (Bernoulli)."""
         return -self.per_element(raw, target).sum(dim=-1)
@@ -90,10 +109,125 @@ class BinaryCrossEntropy:
         return error
 
 
+class TableLoss:
+    """The loss of a table of numeric, boolean and categorical columns (see
+    ``skae._table``), one value per original column: the squared error of a
+    numeric column (in the internal space, as :class:`SquaredError`), the
+    binary cross-entropy of a boolean column's logit (a Bernoulli decoder),
+    the cross-entropy of a categorical column's logits over its one-hot
+    group (a softmax decoder). A row's loss is the mean over its columns;
+    missing entries (NaN, a whole group for a categorical column) count
+    nothing where the loss is masked (:meth:`masked_mean`, the imputer's).
+
+    Parameters
+    ----------
+    groups : list of (kind, start, stop)
+        Each original column's kind ("numeric", "boolean", "categorical")
+        and its encoded columns.
+    """
+
+    name = "table"
+    trains_in_internal_space = True
+    learns_variance = True
+
+    def __init__(self, groups):
+        self.groups = [(str(kind), int(start), int(stop)) for kind, start, stop in groups]
+        self.numeric = [start for kind, start, _ in self.groups if kind == "numeric"]
+        self.boolean = [start for kind, start, _ in self.groups if kind == "boolean"]
+        self.categorical = [(start, stop) for kind, start, stop in self.groups
+                            if kind == "categorical"]
+        # Where each original column's value goes in per_column's output.
+        self._order = [i for kind in ("numeric", "boolean", "categorical")
+                       for i, group in enumerate(self.groups) if group[0] == kind]
+
+    def spec(self):
+        """Plain data that :func:`get_loss` builds this loss from."""
+        return [list(group) for group in self.groups]
+
+    def link(self, raw):
+        out = raw.clone()
+        if self.boolean:
+            out[:, self.boolean] = torch.sigmoid(raw[:, self.boolean])
+        for start, stop in self.categorical:
+            out[:, start:stop] = torch.softmax(raw[:, start:stop], dim=-1)
+        return out
+
+    def _parts(self, raw, target):
+        """Per-row losses of the numeric, boolean and categorical columns
+        (NaN where the target is missing), in that order."""
+        # Missing targets enter as 0 and come out as NaN (t * 0): the NaN
+        # never reaches the gradient, which a masked mean then drops.
+        parts = []
+        if self.numeric:
+            t = target[:, self.numeric]
+            parts.append((raw[:, self.numeric] - torch.nan_to_num(t)) ** 2 + t * 0)
+        if self.boolean:
+            t = target[:, self.boolean]
+            parts.append(nn.functional.binary_cross_entropy_with_logits(
+                raw[:, self.boolean], torch.nan_to_num(t), reduction="none")
+                + t * 0)  # NaN where missing
+        for start, stop in self.categorical:
+            t = target[:, start:stop]
+            log_p = torch.log_softmax(raw[:, start:stop], dim=-1)
+            parts.append(-(torch.nan_to_num(t) * log_p).sum(-1, keepdim=True) + t[:, :1] * 0)
+        return torch.cat(parts, dim=-1)
+
+    def per_column(self, raw, target):
+        """The loss of each original column, (n_rows, n_columns)."""
+        parts = self._parts(raw, target)
+        out = torch.empty_like(parts)
+        out[:, self._order] = parts
+        return out
+
+    def mean(self, raw, target):
+        return self._parts(raw, target).mean()
+
+    def masked_mean(self, raw, target):
+        """Mean loss over the entries of ``target`` that are not missing."""
+        parts = self._parts(raw, target)
+        observed = ~torch.isnan(parts)
+        return torch.where(observed, parts, 0.0).sum() / observed.sum().clamp_min(1)
+
+    def squared_residuals(self, raw, target):
+        """Squared residuals of the numeric columns (the Gaussian part)."""
+        return (raw[:, self.numeric] - target[:, self.numeric]) ** 2
+
+    def log_likelihood(self, raw, target, variance):
+        """log p(target | raw) per row (nats): Gaussian numeric columns of
+        the given variance, Bernoulli booleans, categorical categories."""
+        total = torch.zeros(len(raw), dtype=raw.dtype, device=raw.device)
+        if self.numeric:
+            total = total + SquaredError().log_likelihood(
+                raw[:, self.numeric], target[:, self.numeric], variance)
+        if self.boolean:
+            total = total - nn.functional.binary_cross_entropy_with_logits(
+                raw[:, self.boolean], target[:, self.boolean], reduction="none").sum(-1)
+        for start, stop in self.categorical:
+            total = total + (target[:, start:stop]
+                             * torch.log_softmax(raw[:, start:stop], dim=-1)).sum(-1)
+        return total
+
+    def check_domain(self, X):
+        """Any finite encoded table is accepted (its schema encoded it)."""
+
+    def to_data_units(self, error, scale):
+        """Errors of :meth:`per_column`: numeric columns' in the data's
+        squared units (``scale``: the internal space's scale of each encoded
+        column), the cross-entropies as they are."""
+        factor = torch.ones(error.shape[-1], dtype=error.dtype, device=error.device)
+        numeric = [i for i, (kind, _, _) in enumerate(self.groups) if kind == "numeric"]
+        if numeric:
+            factor[numeric] = torch.as_tensor(scale).to(error)[self.numeric] ** 2
+        return error * factor
+
+
 #: The losses by the names the estimators' ``loss`` parameter takes.
 LOSSES = {loss.name: loss for loss in (SquaredError(), BinaryCrossEntropy())}
 
 
-def get_loss(name):
-    """The loss object named ``name`` ("mse" or "bce")."""
-    return LOSSES[name]
+def get_loss(spec):
+    """The loss object that ``spec`` names: "mse" or "bce", or a table's
+    column groups (:meth:`TableLoss.spec`) for a :class:`TableLoss`."""
+    if isinstance(spec, str):
+        return LOSSES[spec]
+    return TableLoss(spec)

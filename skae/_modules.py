@@ -125,7 +125,7 @@ class AutoencoderModule(nn.Module):
         # The internal space: x_internal = (x - center) / scale. Set by
         # set_linear_start; the identity until then.
         self.register_buffer("center", torch.zeros(n_features, dtype=torch.float32))
-        self.register_buffer("scale", torch.ones((), dtype=torch.float32))
+        self.register_buffer("scale", torch.ones(n_features, dtype=torch.float32))
         # Codes are reported as internal codes times code_scale.
         self.register_buffer("code_scale", torch.ones((), dtype=torch.float32))
         # A linear path needs nonlinear parts whose last layers skae can zero.
@@ -174,8 +174,9 @@ class AutoencoderModule(nn.Module):
         ----------
         center : tensor of shape (n_features,)
             Subtracted from the input.
-        scale : float
-            The centered input is divided by it.
+        scale : float or tensor of shape (n_features,)
+            The centered input is divided by it (one scale for all columns,
+            or a column's own: 1 for a table's one-hot and boolean columns).
         encoder_weight : tensor of shape (latent_dim, n_features), optional
             Linear encoder on the internal space (e.g. the principal axes).
         decoder_weight : tensor of shape (n_features, latent_dim), optional
@@ -186,7 +187,7 @@ class AutoencoderModule(nn.Module):
             :meth:`decode` divides by it.
         """
         self.center.copy_(torch.as_tensor(center, dtype=self.center.dtype))
-        self.scale.fill_(float(scale))
+        self.scale.copy_(torch.as_tensor(scale, dtype=self.scale.dtype).expand_as(self.scale))
         self.code_scale.fill_(float(code_scale))
         if self.linear_path:
             self.linear_encoder.weight.copy_(torch.as_tensor(encoder_weight))
@@ -352,5 +353,5 @@ image_shape, channels, linear_path, seed, encoder, decoder
         draws = _moment_matched_draws(self.n_score_draws, mu.shape[-1])
         for eps in draws.to(device=x.device, dtype=x.dtype):
             rec = rec + self.log_likelihood(self.decode_raw(mu + std * eps), xn)
-        jacobian = x.shape[-1] * torch.log(self.scale)
+        jacobian = torch.log(self.scale).sum()
         return rec / len(draws) - jacobian - beta * self.kl_divergence(mu, logvar)

@@ -343,7 +343,7 @@ class AutoencoderNet(NeuralNet):
         """Per-feature reconstruction errors of ``X`` in the data's units
         (squared units for MSE; BCE trains on the data as it is)."""
         loss = module.reconstruction
-        error = loss.per_element(module(X)[0], module.normalize(X))
+        error = loss.per_column(module(X)[0], module.normalize(X))
         return loss.to_data_units(error, module.scale)
 
     def score_batch(self, module, X):
@@ -375,7 +375,7 @@ class VAENet(AutoencoderNet):
         if not self.loss.learns_variance:
             return
         with torch.no_grad():
-            squared = (self.module_.normalize(target) - y_pred[0]) ** 2
+            squared = self.loss.squared_residuals(y_pred[0], self.module_.normalize(target))
             residual = squared.mean()
             if getattr(self, "world_", 1) > 1:
                 both = torch.stack([squared.sum(), torch.tensor(float(squared.numel()),

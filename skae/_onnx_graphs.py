@@ -55,6 +55,12 @@ class OnnxMixin:
 
     def _onnx_check(self):
         check_is_fitted(self)
+        if getattr(self, "_schema", None) is not None:
+            raise ValueError(
+                f"{type(self).__name__} fitted on a table with boolean or categorical columns "
+                "cannot be exported to ONNX yet: its columns are encoded in Python. Export a "
+                "Pipeline of a OneHotEncoder and a model fitted on numbers, or keep it in "
+                "Python with skae.save.")
         if getattr(self, "transform_neighbors", None):
             raise ValueError(
                 f"{type(self).__name__} with transform_neighbors={self.transform_neighbors} "
@@ -171,7 +177,7 @@ class ImputerOnnx(OnnxMixin):
     def _onnx_convert(self, scope, operator, container):
         from onnx import TensorProto
 
-        check_is_fitted(self)
+        self._onnx_check()
 
         build = _Builder(scope, container)
         constant, node = build.constant, build.node

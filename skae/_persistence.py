@@ -20,6 +20,7 @@ from . import __version__
 from ._autoencoder import AutoencoderTransformer
 from ._outlier import AutoencoderOutlierDetector
 from ._structure import Projection
+from ._table import Schema
 from ._vae import VAETransformer
 
 __all__ = ["load", "save"]
@@ -114,6 +115,9 @@ def _document(estimator):
         "networks": json.dumps(networks),
         "fitted": json.dumps(_plain_dict(fitted)),
         "net_config": json.dumps(_plain_dict(estimator._net_config)),
+        # A table's columns: names, kinds, categories and dtypes.
+        "schema": json.dumps(None if estimator._schema is None
+                             else estimator._schema.to_plain()),
         "history": json.dumps(list(net.history)),
         "curves": curves,
         # transform_neighbors: the training rows' search points and codes
@@ -237,6 +241,8 @@ def _rebuild(document, path, networks):
                 raise _Missing(", ".join(f"{key}={needed[key]}" for key in missing))
             params.update({key: networks[key] for key in needed})
             estimator = cls(**params)
+            schema = json.loads(document["schema"])
+            estimator._schema = None if schema is None else Schema.from_plain(schema)
             _restore_net(estimator, document, fitted)
         estimator._validate_params()
     except _Missing as exc:
@@ -263,7 +269,7 @@ def _restore_net(estimator, document, fitted):
     config = json.loads(document["net_config"])
     if config["device"] != "cpu" and not torch.cuda.is_available():
         config["device"] = "cpu"
-    net = estimator._make_net(config["n_samples"], fitted["n_features_in_"], config["seed"],
+    net = estimator._make_net(config["n_samples"], config["n_features"], config["seed"],
                               config["device"], incremental=config["incremental"])
     net.initialize()
     net.module_.load_state_dict(document["weights"], strict=True)

@@ -53,6 +53,7 @@ class VAETransformer(_BaseAutoencoder):
         Weight of the KL term in the training loss (a beta-VAE when != 1).
         :meth:`score_samples` always reports the true ELBO (beta = 1).
 
+    {table}
     Attributes
     ----------
     {attributes}

@@ -56,6 +56,8 @@ def test_modules_stay_small():
         "_net.py": "the two skorch nets: data path, epoch loop, step and data-parallel step",
         "_imputer.py": "one estimator; most of it is the docstring of its 17 parameters",
         "_base.py": "the 26 shared parameters, listed once for all leaves, fit and partial_fit",
+        "_table.py": "a table's columns: kinds, encoding and decoding, for pandas, polars "
+                     "and arrays alike",
         "_structure.py": "UMAP's graph, layout, placement of new rows and loss on codes: "
                          "one concept whose four steps share the curve and the memberships",
     }

@@ -2,6 +2,7 @@
 valid call (see ``doc_blocks``); every guide page is in its table of
 contents; every public name is in the API reference."""
 
+import inspect
 import re
 
 import pytest
@@ -26,6 +27,19 @@ def test_every_public_name_is_in_the_api_reference():
     names = set(skae.__all__) | {name for name in skae.datasets.__all__
                                  if callable(getattr(skae.datasets, name))}
     assert not {name for name in names if not re.search(rf"^\s+{name}$", api, flags=re.M)}
+
+
+@pytest.mark.parametrize("name", skae.__all__)
+def test_numpydoc_reads_every_parameter(name):
+    """What the API pages render: numpydoc parses each parameter of the
+    signature from the docstring (a type wrapped over two lines once hid
+    all parameters after it)."""
+    docscrape = pytest.importorskip("numpydoc.docscrape")
+    obj = getattr(skae, name)
+    doc = docscrape.ClassDoc(obj) if isinstance(obj, type) else docscrape.FunctionDoc(obj)
+    documented = {part.strip() for p in doc["Parameters"] for part in p.name.split(",")}
+    signature = inspect.signature(obj).parameters.values()
+    assert documented == {("**" if p.kind == p.VAR_KEYWORD else "") + p.name for p in signature}
 
 
 @pytest.mark.quality

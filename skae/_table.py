@@ -1,0 +1,375 @@
+"""Tables of numeric, boolean and categorical columns: the kind of each
+column, how a table becomes the network's numbers and how they become the
+user's table again (numpy, and pandas or polars where the input is one).
+
+A categorical column becomes a group of one-hot columns, one per category
+seen at fit; a boolean column one 0/1 column; a numeric column itself.
+Missing entries (NaN, None, pandas' NA) are NaN in every column of their
+group; a category not seen at fit is all zeros in its group (with a
+warning). :class:`Schema` keeps what it needs to decode the network's output
+back to the user's columns, names, dtypes and categories.
+"""
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+
+__all__ = ["BOOLEAN", "CATEGORICAL", "NUMERIC", "Column", "Schema"]
+
+NUMERIC, BOOLEAN, CATEGORICAL = "numeric", "boolean", "categorical"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column: its name (a string, or its position for arrays),
+    kind, categories (a categorical column's, in order) and dtype (as
+    ``str(dtype)``, restored by :meth:`Schema.decode`)."""
+
+    name: object
+    kind: str
+    categories: tuple = ()
+    dtype: str = "float64"
+
+    @property
+    def width(self):
+        """Encoded columns of this column."""
+        return len(self.categories) if self.kind == CATEGORICAL else 1
+
+    def to_plain(self):
+        """This column as JSON-compatible plain data."""
+        return {"name": self.name, "kind": self.kind, "dtype": self.dtype,
+                "categories": [_plain(c) for c in self.categories]}
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _frame_kind(X):
+    """``"pandas"``, ``"polars"`` or None for anything else."""
+    module = type(X).__module__.split(".")[0]
+    if module == "pandas" and hasattr(X, "columns"):
+        return "pandas"
+    if module == "polars" and hasattr(X, "columns"):
+        return "polars"
+    return None
+
+
+def _as_pandas(X):
+    """A DataFrame of X (pandas or polars), or None for arrays."""
+    kind = _frame_kind(X)
+    if kind == "pandas":
+        return X
+    if kind == "polars":  # column by column: to_pandas needs pyarrow
+        import pandas as pd
+
+        return pd.DataFrame({name: X[name].to_list() for name in X.columns})
+    return None
+
+
+def _dtype_kind(series):
+    """The kind a column's dtype says (pandas Series)."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return BOOLEAN
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) \
+            or pd.api.types.is_string_dtype(dtype):
+        return CATEGORICAL
+    return NUMERIC
+
+
+def _selected(categorical_features, names):
+    """Which of the columns ``names`` the user's ``categorical_features``
+    (names, positions or a boolean mask) marks categorical."""
+    chosen = list(categorical_features)
+    if len(chosen) == len(names) and all(isinstance(c, bool | np.bool_) for c in chosen):
+        return [bool(c) for c in chosen]
+    marked = [False] * len(names)
+    for c in chosen:
+        if isinstance(c, Integral) and not isinstance(c, bool):
+            if not 0 <= c < len(names):
+                raise ValueError(f"categorical_features has position {c}, but X has "
+                                 f"{len(names)} columns.")
+            marked[int(c)] = True
+        elif c in names:
+            marked[names.index(c)] = True
+        else:
+            raise ValueError(f"categorical_features names {c!r}, which is not a column of X.")
+    return marked
+
+
+class Schema:
+    """The columns of a table and their encoding (see the module's docstring).
+
+    Parameters
+    ----------
+    columns : list of Column
+    frame : {"pandas", "polars"} or None
+        What the table was fitted on: :meth:`decode` returns the same.
+    """
+
+    def __init__(self, columns, frame=None):
+        self.columns = list(columns)
+        self.frame = frame
+        widths = [c.width for c in self.columns]
+        self.starts = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+
+    # ---------------------------------------------------------------- fitting
+    @classmethod
+    def infer(cls, X, categorical_features=None):
+        """The schema of X, or None for a table of numbers alone (which skae
+        trains on as it is).
+
+        Kinds come from the dtypes of a DataFrame's columns (bool: boolean;
+        category, object, string: categorical; numbers: numeric), with the
+        columns named in ``categorical_features`` categorical whatever their
+        dtype (names, positions or a boolean mask, as
+        ``HistGradientBoostingClassifier`` takes them). An object array is
+        read as a DataFrame of its columns.
+        """
+        frame = _as_pandas(X)
+        if frame is None:
+            X = np.asarray(X) if not hasattr(X, "dtype") else X
+            if getattr(X, "dtype", None) is not None and X.dtype != object \
+                    and categorical_features is None:
+                return None
+            import pandas as pd
+
+            frame = pd.DataFrame(np.asarray(X)).infer_objects()
+            names = list(range(frame.shape[1]))
+        else:
+            names = list(frame.columns)
+        kinds = [_dtype_kind(frame[name]) for name in names]
+        if categorical_features is not None:
+            for i, marked in enumerate(_selected(categorical_features, names)):
+                if marked:
+                    kinds[i] = CATEGORICAL
+        if all(kind == NUMERIC for kind in kinds):
+            return None
+        columns = []
+        for name, kind in zip(names, kinds, strict=True):
+            series = frame[name]
+            categories = ()
+            if kind == CATEGORICAL:
+                categories = _categories(series, name)
+            columns.append(Column(name if isinstance(name, str) else int(name), kind,
+                                  categories, str(series.dtype)))
+        return cls(columns, _frame_kind(X))
+
+    # -------------------------------------------------------------- encoding
+    @property
+    def n_encoded(self):
+        """Width of the encoded table."""
+        return int(self.starts[-1])
+
+    def groups(self):
+        """``(kind, start, stop)`` of each column in the encoded table."""
+        return [(c.kind, int(a), int(b))
+                for c, a, b in zip(self.columns, self.starts[:-1], self.starts[1:], strict=True)]
+
+    def subset(self, keep):
+        """The schema of the columns where ``keep`` (bool per column) is True."""
+        return Schema([c for c, k in zip(self.columns, keep, strict=True) if k], self.frame)
+
+    def expand(self, per_column):
+        """Values per column repeated over each column's encoded columns."""
+        return np.repeat(np.asarray(per_column), [c.width for c in self.columns])
+
+    def loss_spec(self):
+        """The groups that :func:`skae._loss.get_loss` builds the table's
+        loss from (plain data)."""
+        return [list(group) for group in self.groups()]
+
+    def numeric_mask(self):
+        """Which encoded columns are numeric."""
+        mask = np.zeros(self.n_encoded, bool)
+        for kind, start, stop in self.groups():
+            mask[start:stop] = kind == NUMERIC
+        return mask
+
+    def frame_of(self, X):
+        """X as a pandas DataFrame with this schema's column names."""
+        import pandas as pd
+
+        frame = _as_pandas(X)
+        if frame is None:
+            frame = pd.DataFrame(np.asarray(X, dtype=object)).infer_objects()
+        names = [c.name for c in self.columns]
+        if frame.shape[1] != len(names):
+            raise ValueError(f"X has {frame.shape[1]} columns, but the model was fitted on "
+                             f"{len(names)}.")
+        if not all(isinstance(n, str) for n in names):
+            frame = frame.set_axis(range(frame.shape[1]), axis=1)
+        return frame
+
+    def encode(self, X, warn=True, dtype=np.float32):
+        """X as numbers of shape (n_rows, :attr:`n_encoded`), NaN where an
+        entry is missing (a whole group for a categorical column); a
+        category not seen at fit is all zeros (a ``UserWarning`` names it)."""
+        frame = self.frame_of(X)
+        out = np.zeros((len(frame), self.n_encoded), dtype)
+        for column, start in zip(self.columns, self.starts[:-1], strict=False):
+            values = frame[column.name]
+            if column.kind == NUMERIC:
+                out[:, start] = _numbers(values, column.name)
+            elif column.kind == BOOLEAN:
+                out[:, start] = _booleans(values, column.name)
+            else:
+                codes, unseen = _codes(values, column.categories)
+                if unseen and warn:
+                    warnings.warn(f"Column {column.name!r} has categories not seen during "
+                                  f"fit, encoded as none of them: {sorted(map(str, unseen))[:5]}.",
+                                  UserWarning, stacklevel=4)
+                block = out[:, start:start + column.width]
+                seen = codes >= 0
+                block[np.flatnonzero(seen), codes[seen]] = 1.0
+                block[codes == -2] = np.nan
+        return out
+
+    def missing(self, X):
+        """Which entries of X are missing: bool (n_rows, n_columns)."""
+        encoded = self.encode(X, warn=False)
+        return np.isnan(encoded[:, self.starts[:-1]])
+
+    # -------------------------------------------------------------- decoding
+    def decode(self, values, frame=None):
+        """The table of encoded ``values`` (the network's output in the data
+        space: numbers, probabilities of booleans, probabilities of each
+        category): numbers as they are, booleans above 0.5, the most
+        probable category. A DataFrame of the fitted columns' names and
+        dtypes for ``frame`` "pandas" or "polars" (default: what the schema
+        was fitted on), else an object array."""
+        import pandas as pd
+
+        data = {}
+        for column, start in zip(self.columns, self.starts[:-1], strict=False):
+            block = values[:, start:start + column.width]
+            if column.kind == NUMERIC:
+                data[column.name] = _numeric_series(block[:, 0], column.dtype)
+            elif column.kind == BOOLEAN:
+                data[column.name] = pd.Series(block[:, 0] > 0.5).astype(
+                    "boolean" if column.dtype == "boolean" else bool)
+            else:
+                labels = np.asarray(column.categories, dtype=object)[np.argmax(block, axis=1)]
+                data[column.name] = _categorical_series(labels, column)
+        return self.as_fitted(pd.DataFrame(data), frame)
+
+    def as_fitted(self, table, frame=None):
+        """A pandas DataFrame ``table`` as the kind of table ``frame`` names
+        (default: the one the schema was fitted on), else an object array."""
+        frame = self.frame if frame is None else frame
+        if frame == "pandas":
+            return table
+        if frame == "polars":  # column by column: pl.from_pandas needs pyarrow
+            import polars as pl
+
+            return pl.DataFrame({name: table[name].tolist() for name in table.columns})
+        return table.to_numpy(dtype=object)
+
+    def probabilities(self, values):
+        """Each categorical column's category probabilities in encoded
+        ``values``: a dict of name to (n_rows, n_categories) arrays."""
+        return {c.name: values[:, a:a + c.width] for c, a in zip(
+            self.columns, self.starts[:-1], strict=False) if c.kind == CATEGORICAL}
+
+    def to_plain(self):
+        return {"frame": self.frame, "columns": [c.to_plain() for c in self.columns]}
+
+    @classmethod
+    def from_plain(cls, plain):
+        return cls([Column(c["name"], c["kind"], tuple(c["categories"]), c["dtype"])
+                    for c in plain["columns"]], plain["frame"])
+
+
+def _categories(series, name):
+    """The categories of a categorical column, in order: a pandas category
+    dtype's own, else the sorted distinct values; one category only, or
+    values of mixed types, are errors."""
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = list(series.cat.categories)
+    else:
+        observed = series[series.notna()].tolist()
+        odd = next((v for v in observed if not isinstance(v, str | bool | int | float
+                                                          | np.generic)), None)
+        if odd is not None:
+            raise TypeError(f"Column {name!r} holds a {type(odd).__name__}; each value "
+                            "given as argument must be a string or a number.")
+        observed = list(dict.fromkeys(observed))
+        if len({type(v) for v in observed}) > 1 and not all(
+                isinstance(v, int | float | np.number) and not isinstance(v, bool)
+                for v in observed):
+            kinds = sorted({type(v).__name__ for v in observed})
+            raise ValueError(f"Column {name!r} mixes values of types {kinds}: make its values "
+                             "one type (e.g. all strings) to use it as a categorical column.")
+        categories = sorted(observed)
+    if len(categories) < 2:
+        raise ValueError(f"Column {name!r} has {len(categories)} category "
+                         f"({categories}): a categorical column needs two or more; drop it.")
+    return tuple(categories)
+
+
+def _missing(values):
+    import pandas as pd
+
+    return pd.isna(values).to_numpy()
+
+
+def _numbers(values, name):
+    try:
+        return values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Column {name!r} is numeric at fit, but holds values that are not "
+                         f"numbers now: {exc}") from None
+
+
+def _booleans(values, name):
+    out = np.full(len(values), np.nan)
+    missing = _missing(values)
+    present = values[~missing]
+    if not all(isinstance(v, bool | np.bool_) or v in (0, 1) for v in present.tolist()):
+        raise ValueError(f"Column {name!r} is boolean at fit, but holds other values now.")
+    out[~missing] = present.astype(bool).to_numpy()
+    return out
+
+
+def _codes(values, categories):
+    """Position of each value among ``categories``: -1 for a category not
+    among them, -2 for a missing entry; and the unseen categories."""
+    missing = _missing(values)
+    lookup = {c: i for i, c in enumerate(categories)}
+    raw = values.astype(object).tolist()
+    codes = np.array([-2 if m else lookup.get(v, -1) for v, m in zip(raw, missing, strict=True)],
+                     dtype=np.int64)
+    unseen = {v for v, c in zip(raw, codes, strict=True) if c == -1}
+    return codes, unseen
+
+
+def _numeric_series(values, dtype):
+    """Decoded numbers in the column's dtype: an integer column's rounded to
+    the nearest integer its dtype holds."""
+    import pandas as pd
+
+    kind = np.dtype(dtype.lower()).kind if dtype.lower().startswith(("int", "uint")) else "f"
+    if kind == "f":
+        return pd.Series(values).astype(dtype if dtype.startswith(("float", "Float"))
+                                        else "float64")
+    info = np.iinfo(dtype.lower())
+    return pd.Series(np.clip(np.rint(values), info.min, info.max)).astype(dtype)
+
+
+def _categorical_series(labels, column):
+    import pandas as pd
+
+    if column.dtype == "category":
+        return pd.Series(pd.Categorical(labels, categories=list(column.categories)))
+    series = pd.Series(labels)
+    try:
+        return series.astype(column.dtype)
+    except (TypeError, ValueError):
+        return series

@@ -1,0 +1,205 @@
+"""Tables of numeric, boolean and categorical columns, with holes, in every
+estimator: kinds, encoding, the loss per column, the user's schema back."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import skae
+from skae import (
+    AutoencoderImputer,
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    VAETransformer,
+)
+from skae._table import Schema
+
+penguins = pytest.importorskip("palmerpenguins")
+
+FAST = dict(max_epochs=3, hidden_layer_sizes=(16,), random_state=0)
+
+
+@pytest.fixture(scope="module")
+def table():
+    """Palmer penguins with a boolean column: strings, numbers, booleans
+    and real holes (344 rows)."""
+    frame = penguins.load_penguins()
+    frame["heavy"] = frame["body_mass_g"] > 4200  # a boolean column
+    frame.loc[frame["body_mass_g"].isna(), "heavy"] = False
+    frame["heavy"] = frame["heavy"].astype(bool)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def complete(table):
+    return table.dropna().reset_index(drop=True)
+
+
+def test_kinds_come_from_dtypes_or_categorical_features(table):
+    schema = Schema.infer(table)
+    kinds = {c.name: c.kind for c in schema.columns}
+    assert kinds == {"species": "categorical", "island": "categorical",
+                     "bill_length_mm": "numeric", "bill_depth_mm": "numeric",
+                     "flipper_length_mm": "numeric", "body_mass_g": "numeric",
+                     "sex": "categorical", "year": "numeric", "heavy": "boolean"}
+    assert schema.columns[0].categories == ("Adelie", "Chinstrap", "Gentoo")
+    # Integer codes made categorical by name, position or mask.
+    for chosen in (["year"], [7], [c == "year" for c in table.columns]):
+        column = Schema.infer(table, chosen).columns[7]
+        assert column.kind == "categorical" and column.categories == (2007, 2008, 2009)
+    # Numbers alone: no schema, skae's numeric path.
+    assert Schema.infer(table.select_dtypes("number")) is None
+
+
+def test_encoding_one_hot_groups_holes_and_unseen_categories(table):
+    schema = Schema.infer(table)
+    encoded = schema.encode(table)
+    assert encoded.shape == (344, 3 + 3 + 4 + 2 + 1 + 1) and encoded.dtype == np.float32
+    species = encoded[:, :3]
+    assert (species.sum(axis=1) == 1).all()
+    sex = encoded[:, 10:12]  # NaN over the whole group where sex is missing
+    assert np.isnan(sex[table["sex"].isna().to_numpy()]).all()
+    new = table.iloc[:2].copy()
+    new["island"] = ["Atlantis", "Dream"]
+    with pytest.warns(UserWarning, match="Atlantis"):
+        unseen = schema.encode(new)
+    assert (unseen[0, 3:6] == 0).all() and unseen[1, 3:6].sum() == 1
+
+
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
+def test_round_trip_gives_the_users_schema(Est, complete):
+    model = Est(2, **FAST).fit(complete)
+    assert model.n_features_in_ == 9
+    assert list(model.feature_names_in_) == list(complete.columns)
+    codes = model.transform(complete)
+    assert codes.shape == (len(complete), 2) and np.isfinite(codes).all()
+    back = model.inverse_transform(codes)
+    assert isinstance(back, pd.DataFrame) and list(back.columns) == list(complete.columns)
+    for column in ("species", "island", "sex"):
+        assert str(back[column].dtype) == str(complete[column].dtype)
+        assert set(back[column]) <= set(complete[column])
+    # Every column in its dtype: integers (year) rounded, floats as they are.
+    assert back.dtypes.astype(str).to_dict() == complete.dtypes.astype(str).to_dict()
+    assert set(back["year"]) <= set(range(2000, 2020))
+    # One error per column: squared error of numbers, cross-entropy of the rest.
+    errors = model.feature_errors(complete.iloc[:5])
+    assert errors.shape == (5, 9) and np.isfinite(errors).all() and (errors >= 0).all()
+    assert np.isfinite(model.score_samples(complete)).all()
+
+
+def test_save_load_and_pickle_keep_the_schema(complete, tmp_path):
+    model = AutoencoderTransformer(2, **FAST).fit(complete)
+    skae.save(model, tmp_path / "m.skae")
+    for loaded in (skae.load(tmp_path / "m.skae"), pickle.loads(pickle.dumps(model))):
+        np.testing.assert_array_equal(loaded.transform(complete), model.transform(complete))
+        back, again = (m.inverse_transform(model.transform(complete)) for m in (model, loaded))
+        pd.testing.assert_frame_equal(back, again)
+
+
+def test_object_arrays_and_set_output(complete):
+    values = complete.to_numpy(dtype=object)
+    model = AutoencoderTransformer(2, **FAST).fit(values)
+    assert model._schema.columns[0].kind == "categorical"
+    assert isinstance(model.inverse_transform(model.transform(values)), np.ndarray)
+    model.set_output(transform="pandas")
+    assert isinstance(model.inverse_transform(model.transform(values)), pd.DataFrame)
+
+
+def test_polars_in_polars_out(complete):
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({name: complete[name].tolist() for name in complete.columns})
+    model = AutoencoderTransformer(2, **FAST).fit(frame)
+    back = model.inverse_transform(model.transform(frame))
+    assert isinstance(back, pl.DataFrame) and back.columns == frame.columns
+
+
+def test_bad_tables_give_clear_errors(table, complete):
+    with pytest.raises(ValueError, match="(?s)NaN.*AutoencoderImputer"):
+        AutoencoderTransformer(2, **FAST).fit(table)
+    one_level = complete.assign(species="Adelie")
+    with pytest.raises(ValueError, match="'species' has 1 category"):
+        AutoencoderTransformer(2, **FAST).fit(one_level)
+    empty = complete.assign(sex=None)
+    with pytest.raises(ValueError, match="'sex' has 0 category"):
+        AutoencoderImputer(**FAST).fit(empty)
+    mixed = complete.assign(island=["a", 1] * (len(complete) // 2) + ["a"] * (len(complete) % 2))
+    with pytest.raises(ValueError, match="'island' mixes values of types"):
+        AutoencoderTransformer(2, **FAST).fit(mixed)
+    with pytest.raises(ValueError, match="loss='mse'"):
+        AutoencoderTransformer(2, loss="bce", **FAST).fit(complete)
+    model = AutoencoderTransformer(2, **FAST).fit(complete)
+    with pytest.raises(ValueError, match="Feature names"):
+        model.transform(complete.iloc[:, :5])
+    with pytest.raises(ValueError, match="not numbers"):
+        model.transform(complete.assign(year="late"))
+
+
+def test_imputer_fills_categories_with_the_most_probable(table):
+    imputer = AutoencoderImputer(latent_dim=16, **FAST).fit(table)
+    filled = imputer.transform(table)
+    assert isinstance(filled, pd.DataFrame) and not filled.isna().any().any()
+    observed = table.notna()
+    for column in table.columns:  # observed entries come back as they were
+        assert (filled[column][observed[column]] == table[column][observed[column]]).all()
+    probabilities = imputer.impute_proba(table)
+    assert set(probabilities) == {"species", "island", "sex"}
+    sex = probabilities["sex"]
+    np.testing.assert_allclose(sex.sum(axis=1), 1, rtol=1e-5)
+    holes = table["sex"].isna().to_numpy()
+    best = np.asarray(imputer._schema.columns[6].categories)[sex[holes].argmax(axis=1)]
+    assert (filled["sex"][holes] == best).all()
+    with_indicator = AutoencoderImputer(latent_dim=16, add_indicator=True, **FAST).fit(table)
+    assert list(with_indicator.transform(table).columns[-2:]) == [
+        "missingindicator_body_mass_g", "missingindicator_sex"]
+
+
+def test_detector_on_a_table_scores_and_names_columns(complete):
+    detector = AutoencoderOutlierDetector(AutoencoderTransformer(2, **FAST)).fit(complete)
+    assert set(detector.predict(complete)) <= {-1, 1}
+    assert detector.feature_errors(complete.iloc[:3]).shape == (3, 9)
+
+
+def test_tables_cannot_be_exported_to_onnx_yet(complete):
+    pytest.importorskip("skl2onnx")
+    pytest.importorskip("onnxscript")
+    model = AutoencoderTransformer(2, **FAST).fit(complete)
+    with pytest.raises(ValueError, match="cannot be exported to ONNX yet"):
+        skae.to_onnx(model, complete.iloc[:5])
+
+
+def test_the_table_loss_is_each_columns_own():
+    """One object knows each column's part: squared error, binary and
+    categorical cross-entropy; missing entries count nothing and pass no
+    NaN to the gradient."""
+    import torch
+
+    from skae._loss import get_loss
+
+    loss = get_loss([["categorical", 0, 3], ["numeric", 3, 4], ["boolean", 4, 5]])
+    raw = torch.tensor([[2.0, 0.0, -1.0, 0.5, 1.5], [0.0, 1.0, 0.0, -1.0, -2.0]],
+                       requires_grad=True)
+    target = torch.tensor([[0.0, 1.0, 0.0, 1.5, 1.0], [float("nan")] * 3 + [0.0, float("nan")]])
+    per_column = loss.per_column(raw, target)
+    expected_ce = -torch.log_softmax(raw[0, :3], -1)[1]
+    expected_bce = torch.nn.functional.binary_cross_entropy_with_logits(raw[0, 4], target[0, 4])
+    torch.testing.assert_close(per_column[0], torch.stack(
+        [expected_ce, torch.tensor(1.0), expected_bce]).detach())
+    assert torch.isnan(per_column[1, [0, 2]]).all() and per_column[1, 1] == 1.0
+    masked = loss.masked_mean(raw, target)
+    torch.testing.assert_close(masked, (per_column[0].sum() + 1.0) / 4)
+    masked.backward()
+    assert torch.isfinite(raw.grad).all() and (raw.grad[1, [0, 1, 2, 4]] == 0).all()
+    # The link: softmax over a group, sigmoid of a boolean, numbers as they are.
+    linked = loss.link(raw.detach())
+    torch.testing.assert_close(linked[:, :3].sum(-1), torch.ones(2))
+    assert linked[0, 3] == 0.5 and 0 < linked[0, 4] < 1
+
+
+def test_unseen_categories_at_transform_warn_and_still_give_codes(complete):
+    model = AutoencoderTransformer(2, **FAST).fit(complete)
+    new = complete.iloc[:3].assign(island=["Atlantis", "Dream", "Biscoe"])
+    with pytest.warns(UserWarning, match="Atlantis"):
+        codes = model.transform(new)
+    assert np.isfinite(codes).all()
