@@ -313,15 +313,11 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
             if self.add_indicator:
                 filled = np.hstack([filled, self.indicator_.transform(X).astype(X.dtype)])
             return filled
-        table = schema.decode(filled)
-        if not self.add_indicator:
-            return table
-        indicator = self.indicator_.transform(missing.astype(float))
-        if schema.frame is None:
-            return np.hstack([table, indicator.astype(object)])
-        frame = schema.decode(filled, frame="pandas")
-        frame[list(self.get_feature_names_out()[-indicator.shape[1]:])] = indicator
-        return schema.as_fitted(frame)
+        table = schema.decode(filled, frame="pandas")
+        if self.add_indicator:
+            indicator = self.indicator_.transform(missing.astype(float))
+            table[list(self.get_feature_names_out()[-indicator.shape[1]:])] = indicator
+        return schema.as_fitted(table)
 
     def impute_proba(self, X):
         """Probabilities of each category where a categorical column is missing.

@@ -21,6 +21,30 @@ from ._net import AutoencoderNet
 __all__ = ["EntrySplit", "ImputerNet"]
 
 
+class _PerColumn:
+    """Random draws made per original column of a table and spread over its
+    encoded columns, so that a categorical column's one-hot group is hidden
+    or held out whole. ``columns``: the original column of each encoded
+    column (None: each column its own). The index is built once and kept on
+    the device it is used on."""
+
+    def __init__(self, columns):
+        self.index = None if columns is None else torch.as_tensor(np.asarray(columns))
+        self.width = None if columns is None else int(self.index.max()) + 1
+
+    def shape(self, data):
+        """The shape of a draw for ``data`` (rows x encoded columns)."""
+        return tuple(data.shape) if self.index is None else (data.shape[0], self.width)
+
+    def spread(self, draw):
+        """``draw`` (of :meth:`shape`) per encoded column."""
+        if self.index is None:
+            return draw
+        if self.index.device != draw.device:
+            self.index = self.index.to(draw.device)
+        return draw[:, self.index]
+
+
 class EntrySplit:
     """skorch ``train_split`` over entries, not rows: a seeded ``fraction``
     of the observed entries of a data tensor is hidden from training.
@@ -41,10 +65,9 @@ class EntrySplit:
         # A stream of its own: a mask drawn with the user's own seed must not
         # coincide with the holdout.
         rng = np.random.default_rng([self.seed, 0x1A9E])
-        width = data.shape[1] if self.columns is None else int(max(self.columns)) + 1
-        draw = torch.from_numpy(rng.random((data.shape[0], width), dtype=np.float32))
-        if self.columns is not None:
-            draw = draw[:, torch.as_tensor(self.columns)]
+        per_column = _PerColumn(self.columns)
+        draw = per_column.spread(torch.from_numpy(rng.random(per_column.shape(data),
+                                                             dtype=np.float32)))
         held_out = ~torch.isnan(data) & (draw.to(data.device) < self.fraction)
         nan = torch.full((), float("nan"), dtype=data.dtype, device=data.device)
         train = torch.where(held_out, nan, data)
@@ -62,18 +85,15 @@ class ImputerNet(AutoencoderNet):
     def __init__(self, module, *args, columns=None, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.columns = columns
+        self._per_column = _PerColumn(columns)
 
     def corrupt(self, X, generator=None):
         """Copy of a batch with a further ``noise`` fraction of entries NaN."""
         if not self.noise:
             return X
         generator = self.noise_generator_ if generator is None else generator
-        if self.columns is None:
-            draw = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
-        else:
-            draw = torch.rand((len(X), int(max(self.columns)) + 1), generator=generator,
-                              device=X.device, dtype=X.dtype)
-            draw = draw[:, torch.as_tensor(self.columns, device=X.device)]
+        draw = self._per_column.spread(torch.rand(
+            self._per_column.shape(X), generator=generator, device=X.device, dtype=X.dtype))
         return torch.where(draw < self.noise, torch.full((), float("nan"), dtype=X.dtype,
                                                          device=X.device), X)
 

@@ -56,7 +56,7 @@ class SquaredError:
     def squared_residuals(self, raw, target):
         """Squared residuals of the Gaussian part (here, every element),
         whose mean is a Gaussian decoder's variance at its optimum."""
-        return (raw - target) ** 2
+        return self.per_element(raw, target)
 
     def log_likelihood(self, raw, target, variance):
         """log p(target | raw) per row, summed over features, for a Gaussian
@@ -139,6 +139,7 @@ class TableLoss:
         # Where each original column's value goes in per_column's output.
         self._order = [i for kind in ("numeric", "boolean", "categorical")
                        for i, group in enumerate(self.groups) if group[0] == kind]
+        self._numeric_columns = self._order[:len(self.numeric)]
 
     def spec(self):
         """Plain data that :func:`get_loss` builds this loss from."""
@@ -195,16 +196,11 @@ class TableLoss:
     def log_likelihood(self, raw, target, variance):
         """log p(target | raw) per row (nats): Gaussian numeric columns of
         the given variance, Bernoulli booleans, categorical categories."""
-        total = torch.zeros(len(raw), dtype=raw.dtype, device=raw.device)
+        # The booleans' and categories' parts are their negative log-likelihoods.
+        total = -self._parts(raw, target)[:, len(self.numeric):].sum(-1)
         if self.numeric:
             total = total + SquaredError().log_likelihood(
                 raw[:, self.numeric], target[:, self.numeric], variance)
-        if self.boolean:
-            total = total - nn.functional.binary_cross_entropy_with_logits(
-                raw[:, self.boolean], target[:, self.boolean], reduction="none").sum(-1)
-        for start, stop in self.categorical:
-            total = total + (target[:, start:stop]
-                             * torch.log_softmax(raw[:, start:stop], dim=-1)).sum(-1)
         return total
 
     def check_domain(self, X):
@@ -215,9 +211,8 @@ class TableLoss:
         squared units (``scale``: the internal space's scale of each encoded
         column), the cross-entropies as they are."""
         factor = torch.ones(error.shape[-1], dtype=error.dtype, device=error.device)
-        numeric = [i for i, (kind, _, _) in enumerate(self.groups) if kind == "numeric"]
-        if numeric:
-            factor[numeric] = torch.as_tensor(scale).to(error)[self.numeric] ** 2
+        if self.numeric:
+            factor[self._numeric_columns] = torch.as_tensor(scale).to(error)[self.numeric] ** 2
         return error * factor
 
 

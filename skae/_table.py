@@ -230,11 +230,6 @@ class Schema:
                 block[codes == -2] = np.nan
         return out
 
-    def missing(self, X):
-        """Which entries of X are missing: bool (n_rows, n_columns)."""
-        encoded = self.encode(X, warn=False)
-        return np.isnan(encoded[:, self.starts[:-1]])
-
     # -------------------------------------------------------------- decoding
     def decode(self, values, frame=None):
         """The table of encoded ``values`` (the network's output in the data
@@ -341,13 +336,12 @@ def _booleans(values, name):
 def _codes(values, categories):
     """Position of each value among ``categories``: -1 for a category not
     among them, -2 for a missing entry; and the unseen categories."""
+    import pandas as pd
+
     missing = _missing(values)
-    lookup = {c: i for i, c in enumerate(categories)}
-    raw = values.astype(object).tolist()
-    codes = np.array([-2 if m else lookup.get(v, -1) for v, m in zip(raw, missing, strict=True)],
-                     dtype=np.int64)
-    unseen = {v for v, c in zip(raw, codes, strict=True) if c == -1}
-    return codes, unseen
+    codes = pd.Index(list(categories), dtype=object).get_indexer(values.astype(object))
+    codes[missing] = -2
+    return codes, set(values[codes == -1])
 
 
 def _numeric_series(values, dtype):
