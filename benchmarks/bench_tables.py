@@ -36,7 +36,8 @@ pooled (penguins' held-out quarter has 83 rows, so one planting is 8 rows).
 At 2 and 5 dimensions: ROC AUC of ``AutoencoderOutlierDetector``'s scores
 and of OneHot+PCA's reconstruction error (standardized one-hot columns and
 numbers), and how often ``feature_errors`` is largest at the planted column
-(all plantings, swapped categories, numbers). Last, how well a random
+(all plantings, swapped categories, numbers), with ``method="reconstruction"``
+and ``method="repair"``. Last, how well a random
 forest predicts each categorical column from the others.
 """
 
@@ -273,7 +274,8 @@ def outliers(name, std_train, std_test, categorical, numeric, seeds, table):
         detector = AutoencoderOutlierDetector(AutoencoderTransformer(
             k, categorical_features=categorical, random_state=0)).fit(std_train)
         pca = PCA(k, random_state=0).fit((enc_train - center) / scale)
-        aucs, named, kinds = [], [], []
+        aucs, kinds = [], []
+        named = {"reconstruction": [], "repair": []}
         for seed in seeds:
             planted, rows, columns = plant(std_test, categorical, numeric, seed=seed)
             truth = np.zeros(len(planted))
@@ -284,12 +286,16 @@ def outliers(name, std_train, std_test, categorical, numeric, seeds, table):
             pca_error = ((pca.inverse_transform(pca.transform(z)) - z) ** 2).sum(axis=1)
             aucs.append((roc_auc_score(truth, -detector.score_samples(planted)),
                          roc_auc_score(truth, pca_error)))
-            errors = detector.feature_errors(planted.iloc[rows])
-            named += [names[i] == c for i, c in zip(errors.argmax(axis=1), columns, strict=True)]
+            for method, hits in named.items():
+                errors = detector.feature_errors(planted.iloc[rows], method=method)
+                hits += [names[i] == c
+                         for i, c in zip(errors.argmax(axis=1), columns, strict=True)]
             kinds += [c in categorical for c in columns]
-        named, kinds = np.array(named), np.array(kinds)
-        table.row(name, k, *np.mean(aucs, axis=0), named.mean(), named[kinds].mean(),
-                  named[~kinds].mean(), len(named))
+        kinds = np.array(kinds)
+        for method, hits in named.items():
+            hits = np.array(hits)
+            table.row(name, k, *np.mean(aucs, axis=0), "  " + method, hits.mean(), hits[kinds].mean(),
+                      hits[~kinds].mean(), len(hits))
 
 
 def predictability(name, std_train, std_test, categorical, numeric, table):
@@ -330,7 +336,8 @@ def main():
     print("\nOutliers: one entry planted in a tenth of the held-out rows, "
           f"plantings {args.plant_seeds} pooled")
     table = Table([("data", 10, ""), ("k", 3, "d"), ("skae AUC", 10, ".3f"),
-                   ("OneHot+PCA AUC", 16, ".3f"), ("named", 7, ".2f"), ("category", 10, ".2f"),
+                   ("OneHot+PCA AUC", 16, ".3f"), ("  feature_errors", 18, ""), ("named", 7, ".2f"),
+                   ("category", 10, ".2f"),
                    ("number", 8, ".2f"), ("planted", 9, "d")])
     for (name, *_), split in zip(data, kept, strict=True):
         outliers(name, *split, args.plant_seeds, table)

@@ -71,6 +71,22 @@ class SquaredError:
         """Errors of the internal space in the data's (squared) units."""
         return error * scale**2
 
+    def columns(self, n_features):
+        """``(start, stop)`` of each original column among the features
+        (here, each feature)."""
+        return [(j, j + 1) for j in range(n_features)]
+
+    def hidden(self, center):
+        """Input values that hide each column from the encoder, in the
+        data's units: a number at the centre of the internal space (its
+        training mean)."""
+        return center.clone()
+
+    def guess(self, raw):
+        """What the decoder's ``raw`` output predicts, in the internal space
+        (a number as it is)."""
+        return self.link(raw)
+
 
 class BinaryCrossEntropy:
     """Binary cross-entropy on logits with a sigmoid link: a Bernoulli decoder,
@@ -107,6 +123,15 @@ class BinaryCrossEntropy:
 
     def to_data_units(self, error, scale):
         return error
+
+    columns = SquaredError.columns
+
+    def hidden(self, center):
+        """A probability of 0.5: no information either way."""
+        return torch.full_like(center, 0.5)
+
+    def guess(self, raw):
+        return self.link(raw)
 
 
 class TableLoss:
@@ -214,6 +239,34 @@ class TableLoss:
         if self.numeric:
             factor[self._numeric_columns] = torch.as_tensor(scale).to(error)[self.numeric] ** 2
         return error * factor
+
+    def columns(self, n_features):
+        """``(start, stop)`` of each original column's encoded columns."""
+        return [(start, stop) for _, start, stop in self.groups]
+
+    def hidden(self, center):
+        """Input that hides each column: a number at its training mean (the
+        internal space's centre), a boolean at 0.5, a category's one-hot
+        group at equal shares."""
+        out = center.clone()
+        for start in self.boolean:
+            out[start] = 0.5
+        for start, stop in self.categorical:
+            out[start:stop] = 1.0 / (stop - start)
+        return out
+
+    def guess(self, raw):
+        """The decoded table in the internal space: numbers as predicted,
+        a boolean above 0.5, the most probable category, as
+        ``inverse_transform`` decodes them."""
+        out = self.link(raw)
+        if self.boolean:
+            out[:, self.boolean] = (out[:, self.boolean] > 0.5).to(out.dtype)
+        for start, stop in self.categorical:
+            group = out[:, start:stop]
+            out[:, start:stop] = nn.functional.one_hot(
+                group.argmax(-1), stop - start).to(out.dtype)
+        return out
 
 
 #: The losses by the names the estimators' ``loss`` parameter takes.

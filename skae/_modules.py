@@ -234,6 +234,29 @@ class AutoencoderModule(nn.Module):
         z = self._internal_code(self.normalize(x))
         return self.decode_raw(z), z
 
+    def feature_errors(self, x):
+        """Per-column reconstruction errors of ``x`` in the data's units
+        (squared units for MSE; BCE trains on the data as it is)."""
+        loss = self.reconstruction
+        return loss.to_data_units(loss.per_column(self(x)[0], self.normalize(x)), self.scale)
+
+    def feature_repairs(self, x):
+        """Per-column fall of each row's total error (:meth:`feature_errors`
+        summed) when the column alone is hidden (the loss's ``hidden``
+        input), predicted from the others and replaced by the prediction."""
+        loss = self.reconstruction
+        total = self.feature_errors(x).sum(dim=-1)
+        hidden = loss.hidden(self.center)
+        columns = loss.columns(x.shape[1])
+        out = x.new_empty((x.shape[0], len(columns)))
+        for j, (start, stop) in enumerate(columns):
+            repaired = x.clone()
+            repaired[:, start:stop] = hidden[start:stop]
+            guess = loss.guess(self(repaired)[0])[:, start:stop]
+            repaired[:, start:stop] = guess * self.scale[start:stop] + self.center[start:stop]
+            out[:, j] = total - self.feature_errors(repaired).sum(dim=-1)
+        return out
+
 
 class VAEModule(AutoencoderModule):
     """Variational autoencoder with a diagonal Gaussian posterior.

@@ -339,16 +339,9 @@ class AutoencoderNet(NeuralNet):
         return self.loss.mean(y_pred[0], self.module_.normalize(y_true))
 
     # inference -------------------------------------------------------------
-    def feature_errors(self, module, X):
-        """Per-feature reconstruction errors of ``X`` in the data's units
-        (squared units for MSE; BCE trains on the data as it is)."""
-        loss = module.reconstruction
-        error = loss.per_column(module(X)[0], module.normalize(X))
-        return loss.to_data_units(error, module.scale)
-
     def score_batch(self, module, X):
         """Per-sample score: minus the mean reconstruction error."""
-        return -self.feature_errors(module, X).mean(dim=-1)
+        return -module.feature_errors(X).mean(dim=-1)
 
 
 class VAENet(AutoencoderNet):

@@ -215,7 +215,7 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, DetectorOnnx,
         """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
-    def feature_errors(self, X):
+    def feature_errors(self, X, method="reconstruction"):
         """Per-feature reconstruction errors: which features make a sample anomalous.
 
         The estimator's ``feature_errors`` (see
@@ -226,13 +226,20 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, DetectorOnnx,
         X : array-like of shape (n_samples, n_features)
             Samples to explain, typically those :meth:`predict` calls outliers.
 
+        method : {"reconstruction", "repair"}, default="reconstruction"
+            Each feature's reconstruction error, or the fall of the sample's
+            total error when that feature alone is set to what the others
+            predict for it (better at naming the one unusual feature).
+
         Returns
         -------
         errors : ndarray of shape (n_samples, n_features)
             Each feature's error; the largest point at what is unusual.
         """
         check_is_fitted(self)
-        return self.estimator_.feature_errors(X)
+        if method == "reconstruction":  # any estimator with feature_errors(X)
+            return self.estimator_.feature_errors(X)
+        return self.estimator_.feature_errors(X, method=method)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

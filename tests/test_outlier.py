@@ -69,6 +69,41 @@ def test_feature_errors_point_at_the_corrupted_features(digits_split):
     assert np.mean(np.all(top2 == [0, 7], axis=1)) >= 0.95
 
 
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
+def test_repair_is_the_fall_of_the_total_error_when_one_feature_is_predicted(small_X, Est):
+    """method="repair", from its definition through the public API: hide a
+    feature (at the internal space's centre), predict it from the others,
+    put the prediction in, and see how much the sample's total error falls."""
+    model = Est(4, **{**FAST, "max_epochs": 5}).fit(small_X)
+    X = small_X[:20]
+    repair = model.feature_errors(X, method="repair")
+    assert repair.shape == X.shape and repair.dtype == X.dtype
+    center = model.net_.module_.center.numpy().astype(X.dtype)
+    total = model.feature_errors(X).sum(axis=1)
+    for j in (10, 36):  # two features that vary among digits
+        hidden = X.copy()
+        hidden[:, j] = center[j]
+        repaired = X.copy()
+        repaired[:, j] = model.inverse_transform(model.transform(hidden))[:, j]
+        expected = total - model.feature_errors(repaired).sum(axis=1)
+        np.testing.assert_allclose(repair[:, j], expected, rtol=1e-3, atol=1e-5)
+    with pytest.raises(ValueError, match="method must be one of"):
+        model.feature_errors(X, method="shap")
+
+
+def test_repair_names_the_one_corrupted_feature(digits_split):
+    """One pixel inked where digits have none: the repair points at it."""
+    X_train, X_test = digits_split[:2]
+    det = AutoencoderOutlierDetector(MODELS["ae"]()).fit(X_train)
+    corrupted = X_test[:60].copy()
+    rng = np.random.default_rng(0)
+    blank = np.flatnonzero(X_train.max(axis=0) < 0.3)
+    column = blank[rng.integers(len(blank), size=len(corrupted))]
+    corrupted[np.arange(len(corrupted)), column] = 1.0
+    repair = det.feature_errors(corrupted, method="repair").argmax(axis=1)
+    assert np.mean(repair == column) >= 0.95
+
+
 def _auc(detector, X, y):
     """Area under the ROC curve of the normality scores (y: 1 for normal)."""
     from sklearn.metrics import roc_auc_score

@@ -161,6 +161,27 @@ def test_detector_on_a_table_scores_and_names_columns(complete):
     assert detector.feature_errors(complete.iloc[:3]).shape == (3, 9)
 
 
+def test_repair_names_the_column_the_others_contradict():
+    """A category the numbers determine, swapped, and a number far out: the
+    repair names the planted column in each planted row."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=600)
+    frame = pd.DataFrame({"a": a, "b": a + 0.1 * rng.normal(size=600),
+                          "c": -a + 0.1 * rng.normal(size=600),
+                          "side": np.where(a > 0, "right", "left"),
+                          "flag": rng.random(600) < 0.5})
+    detector = AutoencoderOutlierDetector(AutoencoderTransformer(
+        1, hidden_layer_sizes=(32,), max_epochs=60, random_state=0)).fit(frame)
+    test = frame.iloc[:40].copy()
+    swapped = np.abs(test["a"].to_numpy()) > 0.5  # clearly on one side
+    test.loc[swapped, "side"] = np.where(test.loc[swapped, "side"] == "left", "right", "left")
+    test.loc[~swapped, "b"] = test.loc[~swapped, "b"] + 6.0
+    planted = np.where(swapped, 3, 1)  # "side" or "b"
+    repair = detector.feature_errors(test, method="repair")
+    assert repair.shape == (40, 5)
+    assert np.mean(repair.argmax(axis=1) == planted) >= 0.95
+
+
 def test_tables_cannot_be_exported_to_onnx_yet(complete):
     pytest.importorskip("skl2onnx")
     pytest.importorskip("onnxscript")
