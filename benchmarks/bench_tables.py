@@ -294,8 +294,8 @@ def outliers(name, std_train, std_test, categorical, numeric, seeds, table):
         kinds = np.array(kinds)
         for method, hits in named.items():
             hits = np.array(hits)
-            table.row(name, k, *np.mean(aucs, axis=0), "  " + method, hits.mean(), hits[kinds].mean(),
-                      hits[~kinds].mean(), len(hits))
+            table.row(name, k, *np.mean(aucs, axis=0), "  " + method, hits.mean(),
+                      hits[kinds].mean(), hits[~kinds].mean(), len(hits))
 
 
 def predictability(name, std_train, std_test, categorical, numeric, table):
