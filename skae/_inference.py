@@ -180,15 +180,14 @@ class _InferenceMixin(TransformerMixin):
 
         An unusual value also pulls the code, and with it the
         reconstruction of the other features, so its error spreads.
-        ``method="repair"`` asks instead which single feature, set to what
-        the others predict for it, makes the sample most ordinary: for each
-        feature, the fall of the sample's total error (the sum over
-        features) when that feature is hidden from the encoder (a number at
-        its training mean, a boolean at 0.5, a category's columns at equal
-        shares), predicted from the others, and replaced by the prediction
-        (a number as predicted, the most probable category). It costs two
-        passes through the network per feature: use it on the samples to
-        explain. On the planted anomalies of ``benchmarks/bench_tables.py``
+        ``method="repair"`` asks instead which single feature, changed,
+        makes the sample most ordinary: for each feature, how much the
+        sample's total error (the sum over features) falls at the feature's
+        best repair. A category or boolean is tried at each of its values; a
+        number is hidden from the encoder (set to its training mean),
+        predicted from the others and set to the prediction. It costs two
+        passes through the network per number and one per category: use it
+        on the samples to explain. On the planted anomalies of ``benchmarks/bench_tables.py``
         it names the planted column more often than the reconstruction
         errors do (the Tables page of the user guide gives the figures).
 
@@ -199,7 +198,7 @@ class _InferenceMixin(TransformerMixin):
 
         method : {"reconstruction", "repair"}, default="reconstruction"
             The reconstruction error of each feature, or the fall of the
-            sample's total error when that feature alone is repaired.
+            sample's total error at that feature's best repair.
 
         Returns
         -------

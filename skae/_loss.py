@@ -72,20 +72,15 @@ class SquaredError:
         return error * scale**2
 
     def columns(self, n_features):
-        """``(start, stop)`` of each original column among the features
-        (here, each feature)."""
-        return [(j, j + 1) for j in range(n_features)]
+        """``(start, stop, choices)`` of each original column: its features,
+        and the values it can take (a tensor of rows), or None for a number
+        (here, each feature is a number)."""
+        return [(j, j + 1, None) for j in range(n_features)]
 
     def hidden(self, center):
-        """Input values that hide each column from the encoder, in the
-        data's units: a number at the centre of the internal space (its
-        training mean)."""
+        """Input values that hide a number from the encoder, in the data's
+        units: the centre of the internal space (its training mean)."""
         return center.clone()
-
-    def guess(self, raw):
-        """What the decoder's ``raw`` output predicts, in the internal space
-        (a number as it is)."""
-        return self.link(raw)
 
 
 class BinaryCrossEntropy:
@@ -129,9 +124,6 @@ class BinaryCrossEntropy:
     def hidden(self, center):
         """A probability of 0.5: no information either way."""
         return torch.full_like(center, 0.5)
-
-    def guess(self, raw):
-        return self.link(raw)
 
 
 class TableLoss:
@@ -241,32 +233,18 @@ class TableLoss:
         return error * factor
 
     def columns(self, n_features):
-        """``(start, stop)`` of each original column's encoded columns."""
-        return [(start, stop) for _, start, stop in self.groups]
+        """``(start, stop, choices)`` of each original column's encoded
+        columns: a boolean's two values, a category's one-hot rows, None
+        for a number."""
+        choices = {"numeric": lambda width: None,
+                   "boolean": lambda width: torch.tensor([[0.0], [1.0]]),
+                   "categorical": torch.eye}
+        return [(start, stop, choices[kind](stop - start)) for kind, start, stop in self.groups]
 
     def hidden(self, center):
-        """Input that hides each column: a number at its training mean (the
-        internal space's centre), a boolean at 0.5, a category's one-hot
-        group at equal shares."""
-        out = center.clone()
-        for start in self.boolean:
-            out[start] = 0.5
-        for start, stop in self.categorical:
-            out[start:stop] = 1.0 / (stop - start)
-        return out
-
-    def guess(self, raw):
-        """The decoded table in the internal space: numbers as predicted,
-        a boolean above 0.5, the most probable category, as
-        ``inverse_transform`` decodes them."""
-        out = self.link(raw)
-        if self.boolean:
-            out[:, self.boolean] = (out[:, self.boolean] > 0.5).to(out.dtype)
-        for start, stop in self.categorical:
-            group = out[:, start:stop]
-            out[:, start:stop] = nn.functional.one_hot(
-                group.argmax(-1), stop - start).to(out.dtype)
-        return out
+        """Input that hides a number: its training mean (the internal
+        space's centre)."""
+        return center.clone()
 
 
 #: The losses by the names the estimators' ``loss`` parameter takes.

@@ -242,19 +242,27 @@ class AutoencoderModule(nn.Module):
 
     def feature_repairs(self, x):
         """Per-column fall of each row's total error (:meth:`feature_errors`
-        summed) when the column alone is hidden (the loss's ``hidden``
-        input), predicted from the others and replaced by the prediction."""
-        loss = self.reconstruction
+        summed) at the column's best single repair: a category or boolean
+        set to whichever of its values makes the row's error least, a number
+        to what the others predict for it (hidden from the encoder at the
+        loss's ``hidden`` input)."""
         total = self.feature_errors(x).sum(dim=-1)
-        hidden = loss.hidden(self.center)
-        columns = loss.columns(x.shape[1])
+        hidden = self.reconstruction.hidden(self.center)
+        columns = self.reconstruction.columns(x.shape[1])
         out = x.new_empty((x.shape[0], len(columns)))
-        for j, (start, stop) in enumerate(columns):
+        for j, (start, stop, choices) in enumerate(columns):
             repaired = x.clone()
-            repaired[:, start:stop] = hidden[start:stop]
-            guess = loss.guess(self(repaired)[0])[:, start:stop]
-            repaired[:, start:stop] = guess * self.scale[start:stop] + self.center[start:stop]
-            out[:, j] = total - self.feature_errors(repaired).sum(dim=-1)
+            if choices is None:
+                repaired[:, start:stop] = hidden[start:stop]
+                guess = self.link(self(repaired)[0])[:, start:stop]
+                repaired[:, start:stop] = guess * self.scale[start:stop] + self.center[start:stop]
+                best = self.feature_errors(repaired).sum(dim=-1)
+            else:
+                best = total
+                for value in choices.to(x):
+                    repaired[:, start:stop] = value
+                    best = torch.minimum(best, self.feature_errors(repaired).sum(dim=-1))
+            out[:, j] = total - best
         return out
 
 

@@ -228,8 +228,8 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, DetectorOnnx,
 
         method : {"reconstruction", "repair"}, default="reconstruction"
             Each feature's reconstruction error, or the fall of the sample's
-            total error when that feature alone is set to what the others
-            predict for it (better at naming the one unusual feature).
+            total error at that feature's best repair (better at naming the
+            one unusual feature).
 
         Returns
         -------

@@ -182,6 +182,24 @@ def test_repair_names_the_column_the_others_contradict():
     assert np.mean(repair.argmax(axis=1) == planted) >= 0.95
 
 
+def test_a_categorys_repair_is_its_best_value(complete):
+    """method="repair" on a category or boolean, from its definition through
+    the public API: the fall of the row's total error when the column takes
+    whichever of its values makes that error least."""
+    model = AutoencoderTransformer(2, **FAST).fit(complete)
+    rows = complete.iloc[:10]
+    repair = model.feature_errors(rows, method="repair")
+    total = model.feature_errors(rows).sum(axis=1)
+    for column, values in (("island", ["Biscoe", "Dream", "Torgersen"]),
+                           ("heavy", [False, True])):
+        tried = [model.feature_errors(rows.assign(**{column: value})).sum(axis=1)
+                 for value in values]
+        expected = total - np.min(tried, axis=0)
+        j = list(complete.columns).index(column)
+        np.testing.assert_allclose(repair[:, j], expected, rtol=1e-4, atol=1e-5)
+        assert (repair[:, j] >= -1e-5).all()  # its own value is among those tried
+
+
 def test_tables_cannot_be_exported_to_onnx_yet(complete):
     pytest.importorskip("skl2onnx")
     pytest.importorskip("onnxscript")
