@@ -95,7 +95,9 @@ default="transform"
         For a model that cannot be exported: ``transform_neighbors`` (a
         search among the training rows), a user's network layer that
         ``torch.onnx.export`` cannot export (named), a detector around an
-        estimator other than skae's.
+        estimator other than skae's; for a model fitted on a table of
+        categorical or boolean columns (given as a DataFrame of its columns,
+        encoded inside the graph), ``inverse_transform`` and the imputer.
 
     Examples
     --------

@@ -44,23 +44,30 @@ class OnnxMixin:
 
     def _onnx_input(self, scope, operator, container):
         """The operator's inputs as one float32 variable (skl2onnx gives a
-        DataFrame's columns as inputs of their own)."""
+        DataFrame's columns as inputs of their own); a table's encoded."""
         from onnx import TensorProto
 
         build = _Builder(scope, container)
+        schema = getattr(self, "_schema", None)
+        if schema is not None:
+            return _encode_table(build, operator.inputs, schema)
         parts = [variable.full_name if variable.type.__class__.__name__ == "FloatTensorType"
                  else build.node("Cast", [variable.full_name], to=TensorProto.FLOAT)
                  for variable in operator.inputs]
         return parts[0] if len(parts) == 1 else build.node("Concat", parts, axis=1)
 
-    def _onnx_check(self):
+    def _onnx_check(self, table=False):
+        """Refuse what cannot be exported; ``table``: whether a table's
+        model can be (its encoded input, numeric outputs)."""
         check_is_fitted(self)
-        if getattr(self, "_schema", None) is not None:
+        if getattr(self, "_schema", None) is not None and not table:
+            what = ("its inverse_transform returns the user's table"
+                    if isinstance(self, TransformerOnnx) else "it fills categories")
             raise ValueError(
                 f"{type(self).__name__} fitted on a table with boolean or categorical columns "
-                "cannot be exported to ONNX yet: its columns are encoded in Python. Export a "
-                "Pipeline of a OneHotEncoder and a model fitted on numbers, or keep it in "
-                "Python with skae.save.")
+                f"cannot be exported to ONNX for this yet: {what}. Its transform and "
+                "score_samples, and a detector around it, can be; or keep it in Python with "
+                "skae.save.")
         if getattr(self, "transform_neighbors", None):
             raise ValueError(
                 f"{type(self).__name__} with transform_neighbors={self.transform_neighbors} "
@@ -71,6 +78,41 @@ class OnnxMixin:
 
 def _decode(module, codes):
     return module.decode(codes)
+
+
+def _encode_table(build, inputs, schema):
+    """A table's columns (skl2onnx's inputs, one per DataFrame column) as
+    the encoded float32 rows the network takes: numbers and booleans cast,
+    each categorical column one-hot by ai.onnx.ml's ``OneHotEncoder`` over
+    its fitted categories (an unseen one: all zeros, as in Python)."""
+    from onnx import TensorProto
+
+    names = [variable.raw_name for variable in inputs]
+    if names != [str(column.name) for column in schema.columns]:
+        raise ValueError(f"the sample's columns {names} are not the fitted table's "
+                         f"{[str(c.name) for c in schema.columns]}: give a DataFrame of the "
+                         "fitted columns, in order.")
+    parts = []
+    for variable, column in zip(inputs, schema.columns, strict=True):
+        name, kind = variable.full_name, type(variable.type).__name__
+        if column.kind != "categorical":
+            parts.append(name if kind == "FloatTensorType"
+                         else build.node("Cast", [name], to=TensorProto.FLOAT))
+            continue
+        if kind == "StringTensorType":
+            categories = {"cats_strings": [str(c) for c in column.categories]}
+        elif all(float(c).is_integer() for c in column.categories):
+            categories = {"cats_int64s": [int(c) for c in column.categories]}
+            if kind != "Int64TensorType":
+                name = build.node("Cast", [name], to=TensorProto.INT64)
+        else:
+            raise ValueError(f"categorical column {column.name!r} has categories that are "
+                             "neither strings nor integers: ONNX's OneHotEncoder takes those.")
+        hot = build.node("OneHotEncoder", [name], op_domain="ai.onnx.ml", op_version=1,
+                         zeros=1, **categories)
+        width = build.constant("skae_width", [-1, column.width], TensorProto.INT64, np.int64)
+        parts.append(build.node("Reshape", [hot, width]))
+    return build.node("Concat", parts, axis=1)
 
 
 class _Builder:
@@ -107,15 +149,17 @@ class TransformerOnnx(OnnxMixin):
 
     def _onnx_network(self, method):
         """``(fn(module, x), input width)`` of ``method``."""
+        schema = getattr(self, "_schema", None)
+        width = self.n_features_in_ if schema is None else schema.n_encoded
         if method == "transform":
-            return _encode_rows, self.n_features_in_
+            return _encode_rows, width
         if method == "inverse_transform":
             return _decode, self._n_features_out
         score = self.net_.score_batch
-        return (lambda module, x: score(module, x)[:, None]), self.n_features_in_
+        return (lambda module, x: score(module, x)[:, None]), width
 
     def _onnx_convert(self, scope, operator, container):
-        self._onnx_check()
+        self._onnx_check(table=self._onnx_method() != "inverse_transform")
         fn, width = self._onnx_network(self._onnx_method())
         graph = network_graph(self.net_, fn, width, container.target_opset)
         splice(scope, container, graph, [self._onnx_input(scope, operator, container)],
@@ -150,11 +194,11 @@ class DetectorOnnx(OnnxMixin):
         if not isinstance(inner, TransformerOnnx):
             raise ValueError(f"AutoencoderOutlierDetector exports to ONNX around skae's "
                              f"transformers only; its estimator is {type(inner).__name__}.")
-        inner._onnx_check()
+        inner._onnx_check(table=True)
         fn, width = inner._onnx_network("score_samples")
         label, scores, raw = (output.full_name for output in operator.outputs)
         graph = network_graph(inner.net_, fn, width, container.target_opset)
-        splice(scope, container, graph, [self._onnx_input(scope, operator, container)], [raw])
+        splice(scope, container, graph, [inner._onnx_input(scope, operator, container)], [raw])
 
         build = _Builder(scope, container)
         offset = build.constant("skae_offset", self.offset_, TensorProto.FLOAT, np.float32)

@@ -202,6 +202,82 @@ class _UnexportableEncoder(nn.Module):
         return self.body(x)
 
 
+@pytest.fixture(scope="module")
+def table():
+    """Penguins with a boolean column and the year as integer categories,
+    fitted on 250 rows; the 83 others held out, one on an unseen island."""
+    penguins = pytest.importorskip("palmerpenguins")
+    frame = penguins.load_penguins().dropna().sample(frac=1.0, random_state=0)
+    frame["heavy"] = frame["body_mass_g"] > 4200
+    held_out = frame.iloc[250:].copy()
+    held_out.loc[held_out.index[0], "island"] = "Atlantis"
+    return frame.iloc[:250], held_out
+
+
+def table_feeds(frame):
+    """A DataFrame as onnxruntime takes skl2onnx's inputs: a column each."""
+    feeds = {}
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype.kind not in "biuf":
+            values = values.astype(str)
+        feeds[name] = values.reshape(-1, 1)
+    return feeds
+
+
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
+def test_tables_export_their_encoding(Est, table):
+    """Strings, integer codes and booleans are encoded inside the graph (an
+    unseen category: all zeros, as in Python); transform, score_samples and
+    a pipeline's predictions are skae's."""
+    train, test = table
+    model = Est(2, categorical_features=["species", "island", "sex", "year"],
+                **FAST).fit(train)
+    with pytest.warns(UserWarning, match="Atlantis"):
+        codes, scores = model.transform(test), model.score_samples(test)
+    # (The VAE's score_samples exports too, but in 20 s: its ELBO over fixed
+    # draws traces every column's part once per draw.)
+    checks = (("transform", codes),) + ((("score_samples", scores),)
+                                        if Est is AutoencoderTransformer else ())
+    for method, want in checks:
+        session = ort.InferenceSession(
+            skae.to_onnx(model, train.head(5), method=method).SerializeToString())
+        assert_close(session.run(None, table_feeds(test))[0], want)
+    if Est is VAETransformer:
+        return
+    species = train["species"].to_numpy()
+    pipeline = make_pipeline(model, LogisticRegression()).fit(train, species)
+    session = ort.InferenceSession(skae.to_onnx(pipeline, train.head(5)).SerializeToString())
+    with pytest.warns(UserWarning, match="Atlantis"):
+        want = pipeline.predict(test)
+    assert (session.run(None, table_feeds(test))[0] == want).all()
+
+
+def test_a_detector_on_a_table_exports(table):
+    train, test = table
+    detector = AutoencoderOutlierDetector(AutoencoderTransformer(2, **FAST)).fit(train)
+    label, scores, raw = run_feeds(skae.to_onnx(detector, train.head(5)), table_feeds(test))
+    with pytest.warns(UserWarning, match="Atlantis"):
+        assert_close(raw, detector.score_samples(test))
+        assert (label.ravel() == detector.predict(test)).all()
+
+
+def run_feeds(onnx_model, feeds):
+    return ort.InferenceSession(onnx_model.SerializeToString()).run(None, feeds)
+
+
+def test_what_a_table_cannot_export_says_why(table):
+    train, _ = table
+    model = AutoencoderTransformer(2, **FAST).fit(train)
+    with pytest.raises(ValueError, match="inverse_transform returns the user's table"):
+        skae.to_onnx(model, model.transform(train.head(5)), method="inverse_transform")
+    imputer = AutoencoderImputer(max_epochs=2, random_state=0).fit(train)
+    with pytest.raises(ValueError, match="it fills categories"):
+        skae.to_onnx(imputer, train.head(5))
+    with pytest.raises(ValueError, match="not the fitted table's"):
+        skae.to_onnx(model, train.head(5)[train.columns[::-1]])
+
+
 def test_what_cannot_be_exported_says_why(digits):
     X_train = digits[0]
     ae = AutoencoderTransformer(2, encoder=_UnexportableEncoder, **FAST).fit(X_train)

@@ -200,14 +200,6 @@ def test_a_categorys_repair_is_its_best_value(complete):
         assert (repair[:, j] >= -1e-5).all()  # its own value is among those tried
 
 
-def test_tables_cannot_be_exported_to_onnx_yet(complete):
-    pytest.importorskip("skl2onnx")
-    pytest.importorskip("onnxscript")
-    model = AutoencoderTransformer(2, **FAST).fit(complete)
-    with pytest.raises(ValueError, match="cannot be exported to ONNX yet"):
-        skae.to_onnx(model, complete.iloc[:5])
-
-
 def test_the_table_loss_is_each_columns_own():
     """One object knows each column's part: squared error, binary and
     categorical cross-entropy; missing entries count nothing and pass no
