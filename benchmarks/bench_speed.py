@@ -3,6 +3,7 @@
     python benchmarks/bench_speed.py [--mnist-dir DIR] [--pairs 5] [--skip-steps]
                                      [--skip-precision] [--skip-quality]
                                      [--mnist-structure-rows 20000] [--digits-seeds 3]
+                                     [--networks 128,64 128]
 
 **Per step.** ``AutoencoderTransformer.fit`` (early stopping off, a fixed
 number of epochs) against two plain PyTorch loops over the same network
@@ -26,7 +27,9 @@ MNIST (X/255, the 60,000 / 10,000 split; the structure model and UMAP beside
 it also on the first ``--mnist-structure-rows`` training rows). Columns: fit
 wall seconds, test reconstruction MSE (mean over features), and for 2-d
 codes the 5-NN accuracy (trained on the training rows' codes) and
-trustworthiness (10 neighbours) of the test codes. UMAP (umap-learn, when
+trustworthiness (10 neighbours) of the test codes. ``--networks`` adds
+k=2 autoencoders with other hidden layers (smaller networks: faster epochs,
+and whether they keep the quality). UMAP (umap-learn, when
 installed) runs with its defaults (no ``random_state``: on all cores); its
 numba compilation, and skae's first-fit start-up, happen before timing.
 """
@@ -156,8 +159,9 @@ def datasets(args):
                args.mnist_structure_rows, [0])
 
 
-def methods(structure_rows):
-    """``(name, make(seed), training rows or None for all)``."""
+def methods(structure_rows, networks=()):
+    """``(name, make(seed), training rows or None for all)``; ``networks``:
+    hidden layer sizes of further k=2 autoencoders."""
     yield "PCA k=2", lambda seed: PCA(2, random_state=seed), None
     yield "PCA k=10", lambda seed: PCA(10, random_state=seed), None
     if HAS_UMAP:
@@ -166,6 +170,9 @@ def methods(structure_rows):
         yield "UMAP", lambda seed: umap.UMAP(), None
     yield "AE k=2", lambda seed: AutoencoderTransformer(2, random_state=seed), None
     yield "AE k=10", lambda seed: AutoencoderTransformer(10, random_state=seed), None
+    for hidden in networks:
+        yield (f"AE k=2 hidden {hidden}", lambda seed, hidden=hidden: AutoencoderTransformer(
+            2, hidden_layer_sizes=hidden, random_state=seed), None)
     if HAS_UMAP and structure_rows:
         yield "UMAP", lambda seed: umap.UMAP(), structure_rows
     yield "AE structure, neighbours 15", lambda seed: AutoencoderTransformer(
@@ -206,7 +213,7 @@ def quality(args):
                    ("fit s", 8, ".2f"), ("test MSE", 10, ".5f"), ("kNN5", 7, ".3f"),
                    ("trust", 7, ".3f")])
     for name, (X_train, X_test, y_train, y_test), structure_rows, seeds in datasets(args):
-        for method, make, rows in methods(structure_rows):
+        for method, make, rows in methods(structure_rows, args.networks):
             rows = rows or len(X_train)
             runs = [measure(make(seed), X_train[:rows], X_test, y_train[:rows], y_test)
                     for seed in seeds]
@@ -224,6 +231,10 @@ def main():
     p.add_argument("--skip-steps", action="store_true", help="no per-step table")
     p.add_argument("--skip-precision", action="store_true", help="no precision table")
     p.add_argument("--skip-quality", action="store_true", help="no time-to-quality table")
+    p.add_argument("--networks", nargs="*", default=[],
+                   type=lambda text: tuple(int(v) for v in text.split(",")),
+                   help="hidden layer sizes (e.g. 128,64) of further k=2 autoencoders in the "
+                        "time-to-quality table")
     args = p.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     warnings.filterwarnings("ignore", message=".*n_jobs value.*")  # UMAP's
