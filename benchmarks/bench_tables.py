@@ -1,6 +1,7 @@
 """Tables of numeric and categorical columns: imputation, reduction, outliers.
 
-    python benchmarks/bench_tables.py [--seeds 0 1 2] [--skip-fair]
+    python benchmarks/bench_tables.py [--seeds 0 1 2] [--plant-seeds 0 1 2 3 4]
+                                      [--skip-fair] [--skip-imputation]
 
 Two real tables that ship inside packages (no download): Palmer penguins
 (``palmerpenguins``: 344 penguins, species, island and sex categorical, four
@@ -37,8 +38,17 @@ At 2 and 5 dimensions: ROC AUC of ``AutoencoderOutlierDetector``'s scores
 and of OneHot+PCA's reconstruction error (standardized one-hot columns and
 numbers), and how often ``feature_errors`` is largest at the planted column
 (all plantings, swapped categories, numbers), with ``method="reconstruction"``
-and ``method="repair"``. Last, how well a random
-forest predicts each categorical column from the others.
+and ``method="repair"``. Which swaps can be seen at all: for each categorical
+column a random forest predicts it from the other columns of the training
+rows; a swap is "seen" when, from the planted row's other columns, the
+forest gives the planted category a lower probability than the true one
+(a swap it does not see looks like a real row). Columns "seen" (the share
+of swaps seen), "of seen" (how often ``feature_errors`` names a seen swap)
+and "visible" (the share of planted rows that are numbers or seen swaps: the
+naming rate of a method that names every number and every seen swap and no
+other swap; not a strict bound, as an unseen swap can be named by chance).
+Last, how well the forests predict each categorical column on the
+held-out rows, against its most frequent category.
 """
 
 import warnings
@@ -265,7 +275,7 @@ def plant(test, categorical, numeric, seed):
     return planted, rows, columns
 
 
-def outliers(name, std_train, std_test, categorical, numeric, seeds, table):
+def outliers(name, std_train, std_test, categorical, numeric, seeds, fitted, table):
     stats = (std_train[numeric].mean(), std_train[numeric].std())
     enc_train = one_hot(std_train, categorical, numeric, stats)
     center, scale = enc_train.mean(), enc_train.std().replace(0, 1)
@@ -274,7 +284,7 @@ def outliers(name, std_train, std_test, categorical, numeric, seeds, table):
         detector = AutoencoderOutlierDetector(AutoencoderTransformer(
             k, categorical_features=categorical, random_state=0)).fit(std_train)
         pca = PCA(k, random_state=0).fit((enc_train - center) / scale)
-        aucs, kinds = [], []
+        aucs, kinds, visible = [], [], []
         named = {"reconstruction": [], "repair": []}
         for seed in seeds:
             planted, rows, columns = plant(std_test, categorical, numeric, seed=seed)
@@ -291,25 +301,59 @@ def outliers(name, std_train, std_test, categorical, numeric, seeds, table):
                 hits += [names[i] == c
                          for i, c in zip(errors.argmax(axis=1), columns, strict=True)]
             kinds += [c in categorical for c in columns]
-        kinds = np.array(kinds)
+            visible += seen(fitted, std_test, planted, rows, columns)
+        kinds, visible = np.array(kinds), np.array(visible)
         for method, hits in named.items():
             hits = np.array(hits)
             table.row(name, k, *np.mean(aucs, axis=0), "  " + method, hits.mean(),
-                      hits[kinds].mean(), hits[~kinds].mean(), len(hits))
+                      hits[kinds].mean(), hits[~kinds].mean(), len(hits), visible.mean(),
+                      hits[kinds][visible].mean(), (~kinds).mean() + kinds.mean() * visible.mean())
 
 
-def predictability(name, std_train, std_test, categorical, numeric, table):
+def forests(std_train, categorical):
+    """For each categorical column, a random forest predicting it from the
+    other columns (one-hot categories, numbers) of the training rows, and
+    the function that encodes rows for it."""
+    fitted = {}
+    for column in categorical:
+        others = [c for c in categorical if c != column]
+        columns = pd.get_dummies(std_train.drop(columns=[column]), columns=others,
+                                 dtype=float).columns
+
+        def encode(frame, column=column, others=others, columns=columns):
+            return pd.get_dummies(frame.drop(columns=[column]), columns=others,
+                                  dtype=float).reindex(columns=columns, fill_value=0.0)
+
+        forest = RandomForestClassifier(200, random_state=0).fit(
+            encode(std_train), std_train[column].astype(str))
+        fitted[column] = forest, encode
+    return fitted
+
+
+def seen(fitted, test, planted, rows, columns):
+    """For each planted row whose planted entry is a category: whether the
+    forest of its column, from the row's other (unplanted) columns, gives
+    the planted category a lower probability than the true one; a swap it
+    does not see looks like a real row."""
+    out = []
+    for row, column in zip(rows, columns, strict=True):
+        if column not in fitted:
+            continue
+        forest, encode = fitted[column]
+        proba = forest.predict_proba(encode(planted.iloc[[row]]))[0]
+        index = {c: i for i, c in enumerate(forest.classes_)}
+        out.append(proba[index[str(planted.at[row, column])]]
+                   < proba[index[str(test.at[row, column])]])
+    return out
+
+
+def predictability(name, std_test, categorical, fitted, table):
     """How well the other columns predict each categorical column (a random
     forest on held-out rows) against its most frequent category: a swap the
     others cannot predict looks like a real row to any model."""
     for column in categorical:
-        others = [c for c in categorical if c != column]
-        train, test = (pd.get_dummies(f.drop(columns=[column]), columns=others, dtype=float)
-                       for f in (std_train, std_test))
-        test = test.reindex(columns=train.columns, fill_value=0.0)
-        forest = RandomForestClassifier(200, random_state=0).fit(
-            train, std_train[column].astype(str))
-        table.row(name, column, forest.score(test, std_test[column].astype(str)),
+        forest, encode = fitted[column]
+        table.row(name, column, forest.score(encode(std_test), std_test[column].astype(str)),
                   std_test[column].value_counts(normalize=True).iloc[0])
 
 
@@ -318,15 +362,17 @@ def main():
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--plant-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--skip-fair", action="store_true", help="penguins only")
+    p.add_argument("--skip-imputation", action="store_true", help="no imputation table")
     args = p.parse_args()
     warnings.simplefilter("ignore")
     data = [penguins()] + ([] if args.skip_fair else [fair()])
-    print("Imputation: 20% of the observed entries hidden completely at random, "
-          f"means over seeds {args.seeds}")
-    table = Table([("data", 10, ""), ("method", 22, ""), ("cat. accuracy", 15, ".3f"),
-                   ("num. RMSE (sd)", 16, ".3f"), ("s", 7, ".1f")])
-    for name, frame, categorical, _, _ in data:
-        imputation(name, frame, categorical, args.seeds, table)
+    if not args.skip_imputation:
+        print("Imputation: 20% of the observed entries hidden completely at random, "
+              f"means over seeds {args.seeds}")
+        table = Table([("data", 10, ""), ("method", 22, ""), ("cat. accuracy", 15, ".3f"),
+                       ("num. RMSE (sd)", 16, ".3f"), ("s", 7, ".1f")])
+        for name, frame, categorical, _, _ in data:
+            imputation(name, frame, categorical, args.seeds, table)
     print("\nReduction: held-out rows, numbers in standard deviations")
     table = Table([("data", 10, ""), ("k", 3, "d"), ("  method", 25, ""),
                    ("cat. accuracy", 15, ".3f"), ("num. MSE", 10, ".3f"),
@@ -338,14 +384,16 @@ def main():
     table = Table([("data", 10, ""), ("k", 3, "d"), ("skae AUC", 10, ".3f"),
                    ("OneHot+PCA AUC", 16, ".3f"), ("  feature_errors", 18, ""), ("named", 7, ".2f"),
                    ("category", 10, ".2f"),
-                   ("number", 8, ".2f"), ("planted", 9, "d")])
-    for (name, *_), split in zip(data, kept, strict=True):
-        outliers(name, *split, args.plant_seeds, table)
+                   ("number", 8, ".2f"), ("planted", 9, "d"), ("seen", 6, ".2f"),
+                   ("of seen", 9, ".2f"), ("visible", 9, ".2f")])
+    fitted = [forests(split[0], split[2]) for split in kept]
+    for (name, *_), split, forest in zip(data, kept, fitted, strict=True):
+        outliers(name, *split, args.plant_seeds, forest, table)
     print("\nEach categorical column predicted from the others (held-out accuracy)")
     table = Table([("data", 10, ""), ("column", 18, ""), ("random forest", 15, ".3f"),
                    ("most frequent", 15, ".3f")])
-    for (name, *_), split in zip(data, kept, strict=True):
-        predictability(name, *split, table)
+    for (name, *_), split, forest in zip(data, kept, fitted, strict=True):
+        predictability(name, split[1], split[2], forest, table)
 
 
 if __name__ == "__main__":
