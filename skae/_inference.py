@@ -186,10 +186,11 @@ class _InferenceMixin(TransformerMixin):
         best repair. A category or boolean is tried at each of its values; a
         number is hidden from the encoder (set to its training mean),
         predicted from the others and set to the prediction. It costs two
-        passes through the network per number and one per category: use it
-        on the samples to explain. On the planted anomalies of ``benchmarks/bench_tables.py``
-        it names the planted column more often than the reconstruction
-        errors do (the Tables page of the user guide gives the figures).
+        passes through the network per number and one per value of a
+        category or boolean: use it on the samples to explain. On the
+        planted anomalies of ``benchmarks/bench_tables.py`` it names the
+        planted column more often than the reconstruction errors do (the
+        Tables page of the user guide gives the figures).
 
         Parameters
         ----------
