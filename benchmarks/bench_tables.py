@@ -1,7 +1,7 @@
 """Tables of numeric and categorical columns: imputation, reduction, outliers.
 
     python benchmarks/bench_tables.py [--seeds 0 1 2] [--plant-seeds 0 1 2 3 4]
-                                      [--skip-fair] [--skip-imputation]
+                                      [--skip-fair] [--skip-imputation] [--splits 1]
 
 Two real tables that ship inside packages (no download): Palmer penguins
 (``palmerpenguins``: 344 penguins, species, island and sex categorical, four
@@ -20,7 +20,8 @@ standardized numbers (a category: the largest of its group), and
 IterativeImputer with a random forest on ordinal codes (the missForest
 recipe, codes rounded).
 
-**Reduction** at 2 and 5 dimensions, on complete rows, 75/25 split (seed 0),
+**Reduction** at 2 and 5 dimensions, on complete rows, 75/25 splits (seeds 0
+to ``--splits`` - 1, means, and the range of the label accuracy),
 numeric columns standardized with the training rows' statistics for every
 method, and the label column (penguins: species; affairs: whether
 ``affairs`` > 0) left out: held-out categorical reconstruction accuracy,
@@ -30,9 +31,9 @@ predicting the label. Against OneHotEncoder + StandardScaler + PCA and FAMD
 by the square root of their frequency, as prince computes it; prince 0.23's
 FAMD has no reconstruction, so it is computed here).
 
-**Outliers**: the reduction's held-out rows, in a tenth of which one entry
-is planted: a category swapped for another, or a number set 6 standard
-deviations out; each of ``--plant-seeds`` plants anew and the results are
+**Outliers**: the held-out rows of the reduction's first split (seed 0), in a
+tenth of which one entry is planted: a category swapped for another, or a
+number set 6 standard deviations out; each of ``--plant-seeds`` plants anew and the results are
 pooled (penguins' held-out quarter has 83 rows, so one planting is 8 rows).
 At 2 and 5 dimensions: ROC AUC of ``AutoencoderOutlierDetector``'s scores
 and of OneHot+PCA's reconstruction error (standardized one-hot columns and
@@ -219,7 +220,9 @@ def reduction_scores(test, back, categorical, numeric, stats):
     return accuracy, float(np.mean(errors))
 
 
-def reduction(name, frame, categorical, label, y, table):
+def split(frame, categorical, label, y, seed):
+    """Complete rows without the label, 75/25 (stratified on the label);
+    numbers standardized with the training rows' statistics."""
     frame = frame.dropna().reset_index(drop=True)
     if y is None:
         y = frame[label].astype(str).to_numpy()
@@ -228,31 +231,46 @@ def reduction(name, frame, categorical, label, y, table):
     frame = frame.drop(columns=[label])
     categorical = [c for c in categorical if c != label]
     numeric = [c for c in frame.columns if c not in categorical]
-    train, test, y_train, y_test = train_test_split(frame, y, test_size=0.25, random_state=0,
-                                                    stratify=y)
+    train, test, y_train, y_test = train_test_split(frame, y, test_size=0.25,
+                                                    random_state=seed, stratify=y)
     train, test = train.reset_index(drop=True), test.reset_index(drop=True)
     stats = (train[numeric].mean(), train[numeric].std())
     std_train, std_test = train.copy(), test.copy()
     std_train[numeric] = (train[numeric] - stats[0]) / stats[1]
     std_test[numeric] = (test[numeric] - stats[0]) / stats[1]
-    fitted = {}
+    return train, test, std_train, std_test, y_train, y_test, categorical, numeric, stats
+
+
+def reduce(train, test, std_train, std_test, y_train, y_test, categorical, numeric, stats,
+           k, method):
+    """Held-out categorical accuracy, numeric MSE, label accuracy of a
+    logistic regression on the codes, and fit seconds."""
+    if method == "AutoencoderTransformer":
+        model = AutoencoderTransformer(k, categorical_features=categorical, random_state=0)
+        seconds, _ = timed(model.fit, std_train)
+        codes = [model.transform(std_train), model.transform(std_test)]
+        back = model.inverse_transform(codes[1])
+        back[numeric] = back[numeric] * stats[1] + stats[0]
+    else:
+        seconds, (codes, back) = timed(reconstruct_pca, train, test, categorical,
+                                       numeric, k, method == "FAMD")
+    accuracy, mse = reduction_scores(test, back, categorical, numeric, stats)
+    clf = LogisticRegression(max_iter=2000).fit(codes[0], y_train)
+    return accuracy, mse, clf.score(codes[1], y_test), seconds
+
+
+def reduction(name, frame, categorical, label, y, splits, table):
+    """The reduction table, means over ``splits`` (split seeds 0, 1, ...),
+    with the range of the label accuracy; returns split 0's standardized
+    rows for the outliers."""
+    parts = [split(frame, categorical, label, y, seed) for seed in range(splits)]
     for k in (2, 5):
         for method in ("OneHot+PCA", "FAMD", "AutoencoderTransformer"):
-            if method == "AutoencoderTransformer":
-                model = AutoencoderTransformer(k, categorical_features=categorical,
-                                               random_state=0)
-                seconds, _ = timed(model.fit, std_train)
-                codes = [model.transform(std_train), model.transform(std_test)]
-                back = model.inverse_transform(codes[1])
-                back[numeric] = back[numeric] * stats[1] + stats[0]
-                fitted[k] = model
-            else:
-                seconds, (codes, back) = timed(reconstruct_pca, train, test, categorical,
-                                               numeric, k, method == "FAMD")
-            accuracy, mse = reduction_scores(test, back, categorical, numeric, stats)
-            clf = LogisticRegression(max_iter=2000).fit(codes[0], y_train)
-            table.row(name, k, "  " + method, accuracy, mse, clf.score(codes[1], y_test), seconds)
-    return std_train, std_test, categorical, numeric
+            runs = np.array([reduce(*part, k, method) for part in parts])
+            labels = runs[:, 2]
+            table.row(name, k, "  " + method, *runs.mean(axis=0)[:3],
+                      f"  {labels.min():.3f}-{labels.max():.3f}", runs[:, 3].mean())
+    return parts[0][2], parts[0][3], parts[0][6], parts[0][7]
 
 
 # ------------------------------------------------------------------ outliers
@@ -363,6 +381,8 @@ def main():
     p.add_argument("--plant-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--skip-fair", action="store_true", help="penguins only")
     p.add_argument("--skip-imputation", action="store_true", help="no imputation table")
+    p.add_argument("--splits", type=int, default=1,
+                   help="train/test splits (seeds 0, 1, ...) of the reduction, averaged")
     args = p.parse_args()
     warnings.simplefilter("ignore")
     data = [penguins()] + ([] if args.skip_fair else [fair()])
@@ -373,11 +393,12 @@ def main():
                        ("num. RMSE (sd)", 16, ".3f"), ("s", 7, ".1f")])
         for name, frame, categorical, _, _ in data:
             imputation(name, frame, categorical, args.seeds, table)
-    print("\nReduction: held-out rows, numbers in standard deviations")
+    print("\nReduction: held-out rows, numbers in standard deviations, "
+          f"means over {args.splits} split(s)")
     table = Table([("data", 10, ""), ("k", 3, "d"), ("  method", 25, ""),
                    ("cat. accuracy", 15, ".3f"), ("num. MSE", 10, ".3f"),
-                   ("label acc", 11, ".3f"), ("fit s", 7, ".2f")])
-    kept = [reduction(name, frame, categorical, label, y, table)
+                   ("label acc", 11, ".3f"), ("  label range", 15, ""), ("fit s", 7, ".2f")])
+    kept = [reduction(name, frame, categorical, label, y, args.splits, table)
             for name, frame, categorical, label, y in data]
     print("\nOutliers: one entry planted in a tenth of the held-out rows, "
           f"plantings {args.plant_seeds} pooled")
