@@ -33,8 +33,9 @@ FAMD has no reconstruction, so it is computed here).
 
 **Outliers**: the held-out rows of the reduction's first split (seed 0), in a
 tenth of which one entry is planted: a category swapped for another, or a
-number set 6 standard deviations out; each of ``--plant-seeds`` plants anew and the results are
-pooled (penguins' held-out quarter has 83 rows, so one planting is 8 rows).
+number set 6 standard deviations out; each of ``--plant-seeds`` plants anew
+and the results are pooled (penguins' held-out quarter has 83 rows, so one
+planting is 8 rows).
 At 2 and 5 dimensions: ROC AUC of ``AutoencoderOutlierDetector``'s scores
 and of OneHot+PCA's reconstruction error (standardized one-hot columns and
 numbers), and how often ``feature_errors`` is largest at the planted column
@@ -53,6 +54,7 @@ held-out rows, against its most frequent category.
 """
 
 import warnings
+from collections import namedtuple
 
 import numpy as np
 import pandas as pd
@@ -220,6 +222,13 @@ def reduction_scores(test, back, categorical, numeric, stats):
     return accuracy, float(np.mean(errors))
 
 
+#: One train/test split of a table: its rows as they are and standardized
+#: (numbers only), the labels, the column kinds and the numbers' training
+#: means and deviations.
+Split = namedtuple("Split", "train test std_train std_test y_train y_test categorical "
+                            "numeric stats")
+
+
 def split(frame, categorical, label, y, seed):
     """Complete rows without the label, 75/25 (stratified on the label);
     numbers standardized with the training rows' statistics."""
@@ -238,39 +247,37 @@ def split(frame, categorical, label, y, seed):
     std_train, std_test = train.copy(), test.copy()
     std_train[numeric] = (train[numeric] - stats[0]) / stats[1]
     std_test[numeric] = (test[numeric] - stats[0]) / stats[1]
-    return train, test, std_train, std_test, y_train, y_test, categorical, numeric, stats
+    return Split(train, test, std_train, std_test, y_train, y_test, categorical, numeric, stats)
 
 
-def reduce(train, test, std_train, std_test, y_train, y_test, categorical, numeric, stats,
-           k, method):
+def reduce(part, k, method):
     """Held-out categorical accuracy, numeric MSE, label accuracy of a
-    logistic regression on the codes, and fit seconds."""
+    logistic regression on the codes, and fit seconds, on a :class:`Split`."""
     if method == "AutoencoderTransformer":
-        model = AutoencoderTransformer(k, categorical_features=categorical, random_state=0)
-        seconds, _ = timed(model.fit, std_train)
-        codes = [model.transform(std_train), model.transform(std_test)]
+        model = AutoencoderTransformer(k, categorical_features=part.categorical, random_state=0)
+        seconds, _ = timed(model.fit, part.std_train)
+        codes = [model.transform(part.std_train), model.transform(part.std_test)]
         back = model.inverse_transform(codes[1])
-        back[numeric] = back[numeric] * stats[1] + stats[0]
+        back[part.numeric] = back[part.numeric] * part.stats[1] + part.stats[0]
     else:
-        seconds, (codes, back) = timed(reconstruct_pca, train, test, categorical,
-                                       numeric, k, method == "FAMD")
-    accuracy, mse = reduction_scores(test, back, categorical, numeric, stats)
-    clf = LogisticRegression(max_iter=2000).fit(codes[0], y_train)
-    return accuracy, mse, clf.score(codes[1], y_test), seconds
+        seconds, (codes, back) = timed(reconstruct_pca, part.train, part.test, part.categorical,
+                                       part.numeric, k, method == "FAMD")
+    accuracy, mse = reduction_scores(part.test, back, part.categorical, part.numeric, part.stats)
+    clf = LogisticRegression(max_iter=2000).fit(codes[0], part.y_train)
+    return accuracy, mse, clf.score(codes[1], part.y_test), seconds
 
 
 def reduction(name, frame, categorical, label, y, splits, table):
     """The reduction table, means over ``splits`` (split seeds 0, 1, ...),
-    with the range of the label accuracy; returns split 0's standardized
-    rows for the outliers."""
+    with the range of the label accuracy; returns split 0 for the outliers."""
     parts = [split(frame, categorical, label, y, seed) for seed in range(splits)]
     for k in (2, 5):
         for method in ("OneHot+PCA", "FAMD", "AutoencoderTransformer"):
-            runs = np.array([reduce(*part, k, method) for part in parts])
+            runs = np.array([reduce(part, k, method) for part in parts])
             labels = runs[:, 2]
             table.row(name, k, "  " + method, *runs.mean(axis=0)[:3],
                       f"  {labels.min():.3f}-{labels.max():.3f}", runs[:, 3].mean())
-    return parts[0][2], parts[0][3], parts[0][6], parts[0][7]
+    return parts[0]
 
 
 # ------------------------------------------------------------------ outliers
@@ -293,19 +300,28 @@ def plant(test, categorical, numeric, seed):
     return planted, rows, columns
 
 
-def outliers(name, std_train, std_test, categorical, numeric, seeds, fitted, table):
+def outliers(name, part, seeds, forests, table):
+    """The outlier rows of ``part`` (a :class:`Split`), over the plantings
+    of ``seeds``; ``forests``: :func:`column_forests` of its training rows."""
+    std_train, std_test = part.std_train, part.std_test
+    categorical, numeric = part.categorical, part.numeric
     stats = (std_train[numeric].mean(), std_train[numeric].std())
     enc_train = one_hot(std_train, categorical, numeric, stats)
     center, scale = enc_train.mean(), enc_train.std().replace(0, 1)
     names = list(std_test.columns)
+    # The plantings, and which of their rows any model could see, once for both k.
+    plantings = [plant(std_test, categorical, numeric, seed=seed) for seed in seeds]
+    columns = [c for _, _, planted_columns in plantings for c in planted_columns]
+    kinds = np.array([c in categorical for c in columns])
+    visible = np.concatenate([seen(forests, std_test, planted, rows, planted_columns)
+                              for planted, rows, planted_columns in plantings])
     for k in (2, 5):
         detector = AutoencoderOutlierDetector(AutoencoderTransformer(
             k, categorical_features=categorical, random_state=0)).fit(std_train)
         pca = PCA(k, random_state=0).fit((enc_train - center) / scale)
-        aucs, kinds, visible = [], [], []
+        aucs = []
         named = {"reconstruction": [], "repair": []}
-        for seed in seeds:
-            planted, rows, columns = plant(std_test, categorical, numeric, seed=seed)
+        for planted, rows, planted_columns in plantings:
             truth = np.zeros(len(planted))
             truth[rows] = 1
             # OneHot+PCA: the reconstruction error of the encoded row.
@@ -317,62 +333,60 @@ def outliers(name, std_train, std_test, categorical, numeric, seeds, fitted, tab
             for method, hits in named.items():
                 errors = detector.feature_errors(planted.iloc[rows], method=method)
                 hits += [names[i] == c
-                         for i, c in zip(errors.argmax(axis=1), columns, strict=True)]
-            kinds += [c in categorical for c in columns]
-            visible += seen(fitted, std_test, planted, rows, columns)
-        kinds, visible = np.array(kinds), np.array(visible)
+                         for i, c in zip(errors.argmax(axis=1), planted_columns, strict=True)]
         for method, hits in named.items():
             hits = np.array(hits)
             table.row(name, k, *np.mean(aucs, axis=0), "  " + method, hits.mean(),
-                      hits[kinds].mean(), hits[~kinds].mean(), len(hits), visible.mean(),
-                      hits[kinds][visible].mean(), (~kinds).mean() + kinds.mean() * visible.mean())
+                      hits[kinds].mean(), hits[~kinds].mean(), len(hits),
+                      visible[kinds].mean(), hits[kinds & visible].mean(), visible.mean())
 
 
-def forests(std_train, categorical):
+def column_forests(std_train, categorical):
     """For each categorical column, a random forest predicting it from the
     other columns (one-hot categories, numbers) of the training rows, and
     the function that encodes rows for it."""
     fitted = {}
     for column in categorical:
         others = [c for c in categorical if c != column]
-        columns = pd.get_dummies(std_train.drop(columns=[column]), columns=others,
-                                 dtype=float).columns
+        train = pd.get_dummies(std_train.drop(columns=[column]), columns=others, dtype=float)
 
-        def encode(frame, column=column, others=others, columns=columns):
+        def encode(frame, column=column, others=others, columns=train.columns):
             return pd.get_dummies(frame.drop(columns=[column]), columns=others,
                                   dtype=float).reindex(columns=columns, fill_value=0.0)
 
         forest = RandomForestClassifier(200, random_state=0).fit(
-            encode(std_train), std_train[column].astype(str))
+            train, std_train[column].astype(str))
         fitted[column] = forest, encode
     return fitted
 
 
-def seen(fitted, test, planted, rows, columns):
-    """For each planted row whose planted entry is a category: whether the
-    forest of its column, from the row's other (unplanted) columns, gives
-    the planted category a lower probability than the true one; a swap it
-    does not see looks like a real row."""
-    out = []
-    for row, column in zip(rows, columns, strict=True):
-        if column not in fitted:
+def seen(forests, test, planted, rows, columns):
+    """For each planted row: True for a number; for a swapped category,
+    whether the forest of its column, from the row's other (unplanted)
+    columns, gives the planted category a lower probability than the true
+    one (a swap it does not see looks like a real row)."""
+    out = np.ones(len(rows), bool)
+    columns = np.asarray(columns)
+    for column, (forest, encode) in forests.items():
+        at = np.flatnonzero(columns == column)
+        if not len(at):
             continue
-        forest, encode = fitted[column]
-        proba = forest.predict_proba(encode(planted.iloc[[row]]))[0]
+        proba = forest.predict_proba(encode(planted.iloc[rows[at]]))
         index = {c: i for i, c in enumerate(forest.classes_)}
-        out.append(proba[index[str(planted.at[row, column])]]
-                   < proba[index[str(test.at[row, column])]])
+        true, swapped = ([index[str(v)] for v in frame[column].to_numpy()[rows[at]]]
+                         for frame in (test, planted))
+        out[at] = proba[np.arange(len(at)), swapped] < proba[np.arange(len(at)), true]
     return out
 
 
-def predictability(name, std_test, categorical, fitted, table):
+def predictability(name, part, forests, table):
     """How well the other columns predict each categorical column (a random
     forest on held-out rows) against its most frequent category: a swap the
     others cannot predict looks like a real row to any model."""
-    for column in categorical:
-        forest, encode = fitted[column]
-        table.row(name, column, forest.score(encode(std_test), std_test[column].astype(str)),
-                  std_test[column].value_counts(normalize=True).iloc[0])
+    test = part.std_test
+    for column, (forest, encode) in forests.items():
+        table.row(name, column, forest.score(encode(test), test[column].astype(str)),
+                  test[column].value_counts(normalize=True).iloc[0])
 
 
 def main():
@@ -407,14 +421,14 @@ def main():
                    ("category", 10, ".2f"),
                    ("number", 8, ".2f"), ("planted", 9, "d"), ("seen", 6, ".2f"),
                    ("of seen", 9, ".2f"), ("visible", 9, ".2f")])
-    fitted = [forests(split[0], split[2]) for split in kept]
-    for (name, *_), split, forest in zip(data, kept, fitted, strict=True):
-        outliers(name, *split, args.plant_seeds, forest, table)
+    forests = [column_forests(part.std_train, part.categorical) for part in kept]
+    for (name, *_), part, forest in zip(data, kept, forests, strict=True):
+        outliers(name, part, args.plant_seeds, forest, table)
     print("\nEach categorical column predicted from the others (held-out accuracy)")
     table = Table([("data", 10, ""), ("column", 18, ""), ("random forest", 15, ".3f"),
                    ("most frequent", 15, ".3f")])
-    for (name, *_), split, forest in zip(data, kept, fitted, strict=True):
-        predictability(name, split[1], split[2], forest, table)
+    for (name, *_), part, forest in zip(data, kept, forests, strict=True):
+        predictability(name, part, forest, table)
 
 
 if __name__ == "__main__":
