@@ -11,10 +11,20 @@ back to the user's columns, names, dtypes and categories.
 """
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Integral
 
 import numpy as np
+
+from ._frames import (
+    POLARS_NAMES,
+    as_pandas,
+    frame_kind,
+    kind_error,
+    pandas_dtype,
+    polars_dtype,
+    polars_name,
+)
 
 __all__ = ["BOOLEAN", "CATEGORICAL", "NUMERIC", "Column", "Schema"]
 
@@ -25,7 +35,8 @@ NUMERIC, BOOLEAN, CATEGORICAL = "numeric", "boolean", "categorical"
 class Column:
     """One input column: its name (a string, or its position for arrays),
     kind, categories (a categorical column's, in order) and dtype (as
-    ``str(dtype)``, restored by :meth:`Schema.decode`)."""
+    ``str(dtype)``, or a polars dtype's base name such as ``"Enum"`` for a
+    table fitted on a polars DataFrame; restored by :meth:`Schema.decode`)."""
 
     name: object
     kind: str
@@ -47,30 +58,9 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _frame_kind(X):
-    """``"pandas"``, ``"polars"`` or None for anything else."""
-    module = type(X).__module__.split(".")[0]
-    if module == "pandas" and hasattr(X, "columns"):
-        return "pandas"
-    if module == "polars" and hasattr(X, "columns"):
-        return "polars"
-    return None
-
-
-def _as_pandas(X):
-    """A DataFrame of X (pandas or polars), or None for arrays."""
-    kind = _frame_kind(X)
-    if kind == "pandas":
-        return X
-    if kind == "polars":  # column by column: to_pandas needs pyarrow
-        import pandas as pd
-
-        return pd.DataFrame({name: X[name].to_list() for name in X.columns})
-    return None
-
-
-def _dtype_kind(series):
-    """The kind a column's dtype says (pandas Series)."""
+def _dtype_kind(series, name):
+    """The kind a column's dtype says (pandas Series ``name``); dates,
+    durations, periods, intervals and complex numbers are errors."""
     import pandas as pd
 
     dtype = series.dtype
@@ -79,6 +69,8 @@ def _dtype_kind(series):
     if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) \
             or pd.api.types.is_string_dtype(dtype):
         return CATEGORICAL
+    if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+        raise kind_error(name, dtype)
     return NUMERIC
 
 
@@ -131,7 +123,7 @@ class Schema:
         ``HistGradientBoostingClassifier`` takes them). An object array is
         read as a DataFrame of its columns.
         """
-        frame = _as_pandas(X)
+        frame = as_pandas(X)
         if frame is None:
             X = np.asarray(X) if not hasattr(X, "dtype") else X
             if getattr(X, "dtype", None) is not None and X.dtype != object \
@@ -143,22 +135,24 @@ class Schema:
             names = list(range(frame.shape[1]))
         else:
             names = list(frame.columns)
-        kinds = [_dtype_kind(frame[name]) for name in names]
+        kinds = [_dtype_kind(frame[name], name) for name in names]
         if categorical_features is not None:
             for i, marked in enumerate(_selected(categorical_features, names)):
                 if marked:
                     kinds[i] = CATEGORICAL
         if all(kind == NUMERIC for kind in kinds):
             return None
+        polars = frame_kind(X) == "polars"
         columns = []
         for name, kind in zip(names, kinds, strict=True):
             series = frame[name]
             categories = ()
             if kind == CATEGORICAL:
                 categories = _categories(series, name)
+            dtype = polars_name(X[name]) if polars else str(series.dtype)
             columns.append(Column(name if isinstance(name, str) else int(name), kind,
-                                  categories, str(series.dtype)))
-        return cls(columns, _frame_kind(X))
+                                  categories, dtype))
+        return cls(columns, frame_kind(X))
 
     # -------------------------------------------------------------- encoding
     @property
@@ -195,7 +189,7 @@ class Schema:
         """X as a pandas DataFrame with this schema's column names."""
         import pandas as pd
 
-        frame = _as_pandas(X)
+        frame = as_pandas(X)
         if frame is None:
             frame = pd.DataFrame(np.asarray(X, dtype=object)).infer_objects()
         names = [c.name for c in self.columns]
@@ -243,6 +237,8 @@ class Schema:
         data = {}
         for column, start in zip(self.columns, self.starts[:-1], strict=False):
             block = values[:, start:start + column.width]
+            if self.frame == "polars" and column.dtype in POLARS_NAMES:
+                column = replace(column, dtype=pandas_dtype(column.dtype))
             if column.kind == NUMERIC:
                 data[column.name] = _numeric_series(block[:, 0], column.dtype)
             elif column.kind == BOOLEAN:
@@ -262,7 +258,10 @@ class Schema:
         if frame == "polars":  # column by column: pl.from_pandas needs pyarrow
             import polars as pl
 
-            return pl.DataFrame({name: table[name].tolist() for name in table.columns})
+            dtypes = {c.name: polars_dtype(c) for c in self.columns
+                      if self.frame == "polars" and c.dtype in POLARS_NAMES}
+            return pl.DataFrame([pl.Series(name, table[name].tolist(), dtype=dtypes.get(name))
+                                 for name in table.columns])
         return table.to_numpy(dtype=object)
 
     def probabilities(self, values):

@@ -107,12 +107,27 @@ def test_object_arrays_and_set_output(complete):
     assert isinstance(model.inverse_transform(model.transform(values)), pd.DataFrame)
 
 
-def test_polars_in_polars_out(complete):
+def test_polars_in_polars_out(complete, tmp_path):
     pl = pytest.importorskip("polars")
     frame = pl.DataFrame({name: complete[name].tolist() for name in complete.columns})
+    frame = frame.with_columns(  # polars' own kinds of columns, restored at the end
+        pl.col("species").cast(pl.Enum(["Gentoo", "Chinstrap", "Adelie"])),
+        pl.col("island").cast(pl.Categorical), pl.col("year").cast(pl.Int16),
+        pl.col("bill_depth_mm").cast(pl.Float32))
     model = AutoencoderTransformer(2, **FAST).fit(frame)
+    assert model._schema.columns[0].categories == ("Gentoo", "Chinstrap", "Adelie")
     back = model.inverse_transform(model.transform(frame))
-    assert isinstance(back, pl.DataFrame) and back.columns == frame.columns
+    assert isinstance(back, pl.DataFrame) and back.schema == frame.schema
+    skae.save(model, tmp_path / "model.skae")
+    loaded = skae.load(tmp_path / "model.skae")
+    assert loaded.inverse_transform(loaded.transform(frame)).schema == frame.schema
+    holes = frame.with_columns(pl.when(pl.int_range(pl.len()) % 5 == 0).then(None)
+                               .otherwise(pl.col(c)).alias(c) for c in ("species", "year"))
+    filled = AutoencoderImputer(**FAST).fit_transform(holes)
+    assert filled.schema == frame.schema and filled.null_count().sum_horizontal().item() == 0
+    dates = frame.with_columns(pl.date(2008, 11, 1).alias("seen"))
+    with pytest.raises(TypeError, match="'seen' has dtype Date.*convert it"):
+        AutoencoderTransformer(2, **FAST).fit(dates)
 
 
 def test_bad_tables_give_clear_errors(table, complete):
@@ -134,6 +149,14 @@ def test_bad_tables_give_clear_errors(table, complete):
         model.transform(complete.iloc[:, :5])
     with pytest.raises(ValueError, match="not numbers"):
         model.transform(complete.assign(year="late"))
+    dates = complete.assign(seen=pd.Timestamp("2008-11-01")
+                            + pd.to_timedelta(complete["year"] - 2007, unit="D"))
+    for frame in (dates, dates.drop(columns=["species", "island", "sex"])):  # a table; numbers
+        with pytest.raises(TypeError, match="'seen' has dtype datetime64.*convert it"):
+            AutoencoderTransformer(2, **FAST).fit(frame)
+    with pytest.raises(TypeError, match="'gap' has dtype timedelta64"):
+        AutoencoderImputer(**FAST).fit(complete.assign(gap=pd.to_timedelta(complete["year"],
+                                                                            unit="s")))
 
 
 def test_imputer_fills_categories_with_the_most_probable(table):
