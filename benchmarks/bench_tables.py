@@ -1,6 +1,6 @@
 """Tables of numeric and categorical columns: imputation, reduction, outliers.
 
-    python benchmarks/bench_tables.py [--seeds 0 1 2] [--plant-seeds 0 1 2 3 4]
+    python benchmarks/bench_tables.py [--seeds 0 1 2] [--plant-seeds 0 1 ... 19]
                                       [--skip-fair] [--skip-imputation] [--splits 1]
 
 Two real tables that ship inside packages (no download): Palmer penguins
@@ -34,8 +34,9 @@ FAMD has no reconstruction, so it is computed here).
 **Outliers**: the held-out rows of the reduction's first split (seed 0), in a
 tenth of which one entry is planted: a category swapped for another, or a
 number set 6 standard deviations out; each of ``--plant-seeds`` plants anew
-and the results are pooled (penguins' held-out quarter has 83 rows, so one
-planting is 8 rows).
+and the results are pooled (penguins' held-out quarter has 84 rows, so one
+planting is 8 rows, and the default twenty plantings 160: over four sets of
+five plantings, the share the repair names at k=2 ranged from 0.75 to 0.93).
 At 2 and 5 dimensions: ROC AUC of ``AutoencoderOutlierDetector``'s scores
 and of OneHot+PCA's reconstruction error (standardized one-hot columns and
 numbers), and how often ``feature_errors`` is largest at the planted column
@@ -392,7 +393,7 @@ def predictability(name, part, forests, table):
 def main():
     p = parser(__doc__)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--plant-seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    p.add_argument("--plant-seeds", type=int, nargs="+", default=list(range(20)))
     p.add_argument("--skip-fair", action="store_true", help="penguins only")
     p.add_argument("--skip-imputation", action="store_true", help="no imputation table")
     p.add_argument("--splits", type=int, default=1,
