@@ -292,8 +292,10 @@ def _categories(series, name):
         odd = next((v for v in observed if not isinstance(v, str | bool | int | float
                                                           | np.generic)), None)
         if odd is not None:
-            raise TypeError(f"Column {name!r} holds a {type(odd).__name__}: a categorical "
-                            "column's values are strings, numbers or booleans.")
+            # The wording scikit-learn's check_dtype_object expects.
+            raise TypeError(f"Column {name!r} holds a {type(odd).__name__}: the argument must "
+                            "be a string or a number (a categorical column's values are "
+                            "strings, numbers or booleans).")
         observed = list(dict.fromkeys(observed))
         if len({type(v) for v in observed}) > 1 and not all(
                 isinstance(v, int | float | np.number) and not isinstance(v, bool)
