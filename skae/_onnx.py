@@ -21,6 +21,8 @@ import warnings
 import numpy as np
 import torch
 
+from ._frames import as_pandas, frame_kind
+
 __all__ = ["OPSET", "current_method", "network_graph", "splice", "to_onnx"]
 
 #: The ONNX opset of the graphs skae writes (ONNX's default domain).
@@ -70,8 +72,8 @@ def to_onnx(model, X_sample, *, method="transform", target_opset=OPSET):
         FeatureUnion) holding them.
     X_sample : array-like or DataFrame
         A few rows of the model's input, for the input's width, names and
-        types (a DataFrame gives one input per column, as skl2onnx does);
-        float arrays are taken as float32.
+        types (a pandas or polars DataFrame gives one input per column, as
+        skl2onnx does); float arrays are taken as float32.
     method : {"transform", "inverse_transform", "score_samples"}, \
 default="transform"
         What a transformer given as ``model`` computes (``X_sample`` then
@@ -121,6 +123,8 @@ default="transform"
                          f"'score_samples'; got {method!r}.")
     if isinstance(X_sample, np.ndarray) and X_sample.dtype.kind == "f":
         X_sample = X_sample.astype(np.float32)
+    elif frame_kind(X_sample) == "polars":  # skl2onnx reads pandas' dtypes
+        X_sample = as_pandas(X_sample)
     token = _METHOD.set((model, method))
     try:
         with _quiet():

@@ -253,6 +253,22 @@ def test_tables_export_their_encoding(Est, table):
     assert (session.run(None, table_feeds(test))[0] == want).all()
 
 
+def test_a_polars_table_exports(table):
+    """A model fitted on a polars DataFrame exports from a polars sample; the
+    graph's inputs are its columns, Enum and Categorical ones as strings."""
+    pl = pytest.importorskip("polars")
+    train, test = (pl.DataFrame({name: part[name].tolist() for name in part.columns})
+                   .with_columns(pl.col("species").cast(pl.Enum(["Adelie", "Chinstrap",
+                                                                 "Gentoo"])),
+                                 pl.col("island").cast(pl.Categorical))
+                   for part in (table[0], table[1].iloc[1:]))  # no unseen island
+    model = AutoencoderTransformer(2, **FAST).fit(train)
+    feeds = {name: np.array(test[name].to_list(), dtype=str if test[name].dtype in (
+        pl.Enum, pl.Categorical, pl.String) else None).reshape(-1, 1) for name in test.columns}
+    codes = run_feeds(skae.to_onnx(model, train.head(5)), feeds)[0]
+    assert_close(codes, model.transform(test))
+
+
 def test_a_detector_on_a_table_exports(table):
     train, test = table
     detector = AutoencoderOutlierDetector(AutoencoderTransformer(2, **FAST)).fit(train)
