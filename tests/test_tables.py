@@ -115,9 +115,8 @@ def test_polars_in_polars_out(complete, tmp_path):
         pl.col("island").cast(pl.Categorical), pl.col("year").cast(pl.Int16),
         pl.col("bill_depth_mm").cast(pl.Float32))
     model = AutoencoderTransformer(2, **FAST).fit(frame)
-    assert model._schema.columns[0].categories == ("Gentoo", "Chinstrap", "Adelie")
     back = model.inverse_transform(model.transform(frame))
-    assert isinstance(back, pl.DataFrame) and back.schema == frame.schema
+    assert isinstance(back, pl.DataFrame) and back.schema == frame.schema  # Enum's order too
     skae.save(model, tmp_path / "model.skae")
     loaded = skae.load(tmp_path / "model.skae")
     assert loaded.inverse_transform(loaded.transform(frame)).schema == frame.schema
