@@ -123,6 +123,7 @@ class Schema:
         ``HistGradientBoostingClassifier`` takes them). An object array is
         read as a DataFrame of its columns.
         """
+        fitted_on = frame_kind(X)
         frame = as_pandas(X)
         if frame is None:
             X = np.asarray(X) if not hasattr(X, "dtype") else X
@@ -142,17 +143,16 @@ class Schema:
                     kinds[i] = CATEGORICAL
         if all(kind == NUMERIC for kind in kinds):
             return None
-        polars = frame_kind(X) == "polars"
         columns = []
         for name, kind in zip(names, kinds, strict=True):
             series = frame[name]
             categories = ()
             if kind == CATEGORICAL:
                 categories = _categories(series, name)
-            dtype = polars_name(X[name]) if polars else str(series.dtype)
+            dtype = polars_name(X[name]) if fitted_on == "polars" else str(series.dtype)
             columns.append(Column(name if isinstance(name, str) else int(name), kind,
                                   categories, dtype))
-        return cls(columns, frame_kind(X))
+        return cls(columns, fitted_on)
 
     # -------------------------------------------------------------- encoding
     @property
@@ -237,7 +237,7 @@ class Schema:
         data = {}
         for column, start in zip(self.columns, self.starts[:-1], strict=False):
             block = values[:, start:start + column.width]
-            if self.frame == "polars" and column.dtype in POLARS_NAMES:
+            if self._polars_dtype(column):
                 column = replace(column, dtype=pandas_dtype(column.dtype))
             if column.kind == NUMERIC:
                 data[column.name] = _numeric_series(block[:, 0], column.dtype)
@@ -249,6 +249,10 @@ class Schema:
                 data[column.name] = _categorical_series(labels, column)
         return self.as_fitted(pd.DataFrame(data), frame)
 
+    def _polars_dtype(self, column):
+        """Whether ``column`` keeps a polars dtype (fitted on polars)."""
+        return self.frame == "polars" and column.dtype in POLARS_NAMES
+
     def as_fitted(self, table, frame=None):
         """A pandas DataFrame ``table`` as the kind of table ``frame`` names
         (default: the one the schema was fitted on), else an object array."""
@@ -258,8 +262,7 @@ class Schema:
         if frame == "polars":  # column by column: pl.from_pandas needs pyarrow
             import polars as pl
 
-            dtypes = {c.name: polars_dtype(c) for c in self.columns
-                      if self.frame == "polars" and c.dtype in POLARS_NAMES}
+            dtypes = {c.name: polars_dtype(c) for c in self.columns if self._polars_dtype(c)}
             return pl.DataFrame([pl.Series(name, table[name].tolist(), dtype=dtypes.get(name))
                                  for name in table.columns])
         return table.to_numpy(dtype=object)
