@@ -4,15 +4,15 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _BaseAutoencoder
 from ._checks import extend_init
 from ._docstrings import fill_docstring
 from ._modules import AutoencoderModule
 from ._net import AutoencoderNet
+from ._transformer import _BaseTransformer
 
 
 @fill_docstring
-class AutoencoderTransformer(_BaseAutoencoder):
+class AutoencoderTransformer(_BaseTransformer):
     """Autoencoder dimensionality reduction, a nonlinear alternative to PCA.
 
     A fully connected encoder maps each sample to a ``latent_dim``-dimensional
@@ -49,11 +49,13 @@ class AutoencoderTransformer(_BaseAutoencoder):
         (trained on the data as it is, without the PCA start).
 
     {training}
+    {structure}
     noise : float, default=0.0
         Strength of the corruption of the inputs during training (a denoising
         autoencoder when > 0): the standard deviation of added Gaussian noise,
         or, with ``corruption="masking"``, the fraction of inputs set to zero
-        (below 1). :meth:`transform` and :meth:`inverse_transform` never
+        (below 1; a categorical column of a table is masked whole).
+        :meth:`transform` and :meth:`inverse_transform` never
         corrupt.
 
     corruption : {"gaussian", "masking"}, default="gaussian"
@@ -85,12 +87,12 @@ class AutoencoderTransformer(_BaseAutoencoder):
     """
 
     _parameter_constraints: dict = {
-        **_BaseAutoencoder._parameter_constraints,
+        **_BaseTransformer._parameter_constraints,
         "noise": [Interval(Real, 0, None, closed="left")],
         "corruption": [StrOptions({"gaussian", "masking"})],
     }
 
-    __init__ = extend_init(_BaseAutoencoder.__init__, noise=0.0, corruption="gaussian")
+    __init__ = extend_init(_BaseTransformer.__init__, noise=0.0, corruption="gaussian")
 
     def _build_net(self, module_kwargs, policy):
         if self.corruption == "masking" and self.noise >= 1:
@@ -99,8 +101,6 @@ class AutoencoderTransformer(_BaseAutoencoder):
         return AutoencoderNet(AutoencoderModule, **module_kwargs, noise=self.noise,
                               corruption=self.corruption, **policy)
 
-    def _start_maps(self, start, module):
+    def _start_maps(self, start):
         # PCA: codes start as the principal scores, in the data's units.
-        if not module.linear_path:
-            return {"center": start.center, "scale": start.scale}
         return start.pca_maps(self.latent_dim)

@@ -1,5 +1,6 @@
-"""Shared base class of skae's transformers: parameters and the fit (data to a
-trained skorch net); inference is in ``_inference.py``."""
+"""Shared base class of skae's estimators: the parameters every one has and
+the fit (data to a trained skorch net); what the transformers add is in
+``_transformer.py``."""
 
 import warnings
 from contextlib import contextmanager
@@ -10,19 +11,16 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._batches import is_memory_mapped, map_batches
+from ._batches import is_memory_mapped
 from ._checks import network_kwargs, validate_X
-from ._inference import _encode, _InferenceMixin, inference_batch_size
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
 from ._networks import ACTIVATIONS
-from ._onnx_graphs import TransformerOnnx
 from ._policy import training_policy
 from ._runtime import (
     as_float32_tensor,
@@ -33,19 +31,26 @@ from ._runtime import (
     torch_threads,
     training_threads,
 )
-from ._structure import LayoutTarget, neighbour_space, umap_layout
+from ._table import Schema
 
 
-class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, TransformerOnnx,
-                       BaseEstimator):
-    """Base class of the autoencoder transformers.
+class _BaseAutoencoder(BaseEstimator):
+    """Base class of skae's estimators: the shared parameters and the fit.
 
-    A leaf sets what it trains through two hooks: :meth:`_build_net` (the
-    skorch net and module classes and their own parameters) and
-    :meth:`_start_maps` (the linear model the network starts from).
+    A leaf sets what it trains through hooks: :meth:`_build_net` (the skorch
+    net and module classes and their own parameters), :meth:`_start_maps`
+    (the linear model the network starts from) and :meth:`_training_rows`
+    (X validated as the rows the network trains on); :meth:`_before_training`
+    and :meth:`_after_training` add to a training. ``_imputes`` is the one
+    place that says whether the rows have holes to fill.
 
     Warning: This class should not be used directly. Use derived classes instead.
     """
+
+    #: The rows have holes (NaN) that the estimator fills: its module reads
+    #: the mask of observed entries, its loss counts those entries, its
+    #: early stopping holds entries out and its start is NaN-aware.
+    _imputes = False
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -69,10 +74,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         "verbose": ["verbose"],
         "encoder": [None, callable],
         "decoder": [None, callable],
-        "structure": [None, StrOptions({"umap"})],
-        "structure_weight": [Interval(Real, 0, None, closed="left")],
-        "n_neighbors": [Interval(Integral, 2, None, closed="left")],
-        "transform_neighbors": [None, Interval(Integral, 1, None, closed="left")],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
     }
 
@@ -100,10 +101,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         verbose=0,
         encoder=None,
         decoder=None,
-        structure=None,
-        structure_weight=1.0,
-        n_neighbors=15,
-        transform_neighbors=None,
         categorical_features="from_dtype",
     ):
         self.latent_dim = latent_dim
@@ -127,10 +124,6 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         self.verbose = verbose
         self.encoder = encoder
         self.decoder = decoder
-        self.structure = structure
-        self.structure_weight = structure_weight
-        self.n_neighbors = n_neighbors
-        self.transform_neighbors = transform_neighbors
         self.categorical_features = categorical_features
 
     # ------------------------------------------------------------- the hooks
@@ -139,10 +132,30 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         arguments (``module__*``) and :func:`skae._policy.training_policy`'s."""
         raise NotImplementedError
 
-    def _start_maps(self, start, module):
+    def _start_maps(self, start):
         """Arguments of ``module.set_linear_start`` for the
         :class:`~skae._linear_start.LinearStart` ``start``."""
         raise NotImplementedError
+
+    def _training_rows(self, X, reset):
+        """X validated as the rows the network trains on (at fit, ``reset``:
+        checked against the loss; a table encoded)."""
+        if not reset:
+            return validate_X(self, X, reset=False, loss=self.net_.loss)
+        X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+        if self._schema is not None and self.loss != "mse":
+            raise ValueError(f"loss={self.loss!r} takes numbers alone; a table with boolean or "
+                             "categorical columns trains with loss='mse' (each column then "
+                             "with its own likelihood).")
+        return X
+
+    def _before_training(self, net, X, done):
+        """What a training of ``net`` on X adds (``done``: epochs already
+        run), as a dict: ``"structure"``, a term of the loss on the codes."""
+        return {}
+
+    def _after_training(self, X, added):
+        """Fitted attributes of what :meth:`_before_training` ``added``."""
 
     # --------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -178,6 +191,22 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
             self.__dict__.update(saved)
             raise
 
+    def _table_schema(self, X):
+        """The :class:`~skae._table.Schema` of a table X with boolean or
+        categorical columns, None for numbers alone: whether the data is a
+        table is decided here, once per fit, and read everywhere else."""
+        chosen = self.categorical_features
+        return Schema.infer(X, None if isinstance(chosen, str) else chosen)
+
+    def _trained_schema(self):
+        """The schema of the columns the network reads (None: numbers)."""
+        return getattr(self, "_schema", None)
+
+    def _loss_spec(self):
+        """The module's loss: ``loss``, or a fitted table's (``skae._table``)."""
+        schema = self._trained_schema()
+        return self.loss if schema is None else schema.loss_spec()
+
     def _make_net(self, n_samples, n_features, seed, device, incremental=False):
         """The uninitialized skorch net of this estimator's parameters, for
         data of ``n_samples`` x ``n_features`` (also what :func:`skae.load`
@@ -188,7 +217,7 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
             "n_features": n_features, "latent_dim": self.latent_dim, "loss": loss,
             "linear_path": get_loss(loss).trains_in_internal_space, "seed": seed,
             "encoder": self.encoder, "decoder": self.decoder,
-            **network_kwargs(self, n_features),
+            "observed_input": self._imputes, **network_kwargs(self, n_features),
         }
         policy = training_policy(
             n_samples=n_samples, max_epochs=self.max_epochs, batch_size=self.batch_size,
@@ -196,15 +225,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
             weight_decay=self.weight_decay,
             early_stopping=self.early_stopping and not incremental,
             validation_fraction=self.validation_fraction, patience=self.patience,
-            device=device, seed=seed, verbose=int(self.verbose), precision=self.precision)
-        if self.structure is not None:
-            policy["structure_weight"] = self.structure_weight
+            device=device, seed=seed, verbose=int(self.verbose), precision=self.precision,
+            holdout="entries" if self._imputes else "rows",
+            column_of=get_loss(loss).column_of(n_features))
         return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
-
-    def _loss_spec(self):
-        """The module's loss: ``loss``, or a fitted table's (``skae._table``)."""
-        schema = getattr(self, "_schema", None)
-        return self.loss if schema is None else schema.loss_spec()
 
     def _start(self, X, incremental=False):
         """A new, initialized net for X, at its linear start."""
@@ -219,13 +243,15 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         net = self._make_net(X.shape[0], X.shape[1], seed, device, incremental)
         net.initialize()
         module = net.module_
-        # MSE trains in a centred, scaled space from the PCA solution; BCE's
+        # The internal space of a loss that trains in one (MSE, a table's),
+        # the principal axes where the network has a linear path; BCE's
         # targets stay in [0, 1].
-        schema = getattr(self, "_schema", None)
+        schema = self._trained_schema()
         start = linear_start(X, self.latent_dim, seed=seed,
-                             linear=module.reconstruction.trains_in_internal_space,
+                             internal=module.reconstruction.trains_in_internal_space,
+                             axes=module.linear_path, holes=self._imputes,
                              numeric=None if schema is None else schema.numeric_mask())
-        module.set_linear_start(**self._start_maps(start, module))
+        module.set_linear_start(**self._start_maps(start))
         # What skae.load needs to rebuild the net.
         self._net_config = {"n_samples": X.shape[0], "n_features": X.shape[1], "seed": seed,
                             "device": device, "incremental": incremental}
@@ -240,21 +266,10 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         else:
             data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)
         done = len(net.history)
-        structure = space = None
         with torch_threads(training_threads(module, net.batch_size, device)), \
                 seeded_global_rng(net.seed + done, device, enabled=bool(module.user_parts)):
-            if self.structure == "umap" and X.shape[0] > 1:
-                codes = torch.from_numpy(np.asarray(
-                    map_batches(net, _encode, X, np.float32, inference_batch_size(X.shape[1]))))
-                # One neighbour search space for the graph and transform_neighbors.
-                space = neighbour_space(X)
-                layout, neighbours = umap_layout(
-                    X if space is None else space.transform(X), codes, self.n_neighbors,
-                    seed=net.seed + 5 + done, continued=done > 0)
-                structure = LayoutTarget(layout.to(device),
-                                         tuple(t.to(device) for t in neighbours),
-                                         seed=net.seed + 6 + done)
-            net.partial_fit(data, epochs=epochs, structure=structure)
+            added = self._before_training(net, X, done)
+            net.partial_fit(data, epochs=epochs, structure=added.get("structure"))
         if net.stopped_by_user(done + (epochs or self.max_epochs)):
             # skorch ends training quietly on KeyboardInterrupt; the
             # estimator re-raises it.
@@ -263,20 +278,18 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
                 + ("; the estimator is left as it was before the call." if epochs is None
                    else "; the steps already taken are kept."))
         self.net_ = net
-        if structure is not None:
-            self.embedding_ = layout.cpu().numpy()
-        else:
-            self.__dict__.pop("embedding_", None)
-        self._set_neighbours(X, space)
+        self._after_training(X, added)
         self.device_ = device
         self.n_iter_ = len(net.history)
         self.loss_curve_, self.validation_loss_curve_ = net.loss_curves()
 
-    def _fit(self, X):
+    def _fit(self, X, incremental=False):
         """Validate X, train a new net and set the fitted attributes."""
-        X = self._validate_fit_input(X)
-        self._train(self._start(X), X, epochs=None)
-        self._warn_if_still_improving()
+        self._schema = self._table_schema(X)
+        X = self._training_rows(X, reset=True)
+        self._train(self._start(X, incremental), X, epochs=1 if incremental else None)
+        if not incremental:
+            self._warn_if_still_improving()
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -310,22 +323,12 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         if not hasattr(self, "net_"):
             with self._unchanged_on_failure(), torch.inference_mode(False), \
                     torch.enable_grad():
-                X = self._validate_fit_input(X)
-                self._train(self._start(X, incremental=True), X, epochs=1)
+                self._fit(X, incremental=True)
             return self
-        X = validate_X(self, X, reset=False, loss=self.net_.loss)
+        X = self._training_rows(X, reset=False)
         with torch.inference_mode(False), torch.enable_grad():
             self._train(self.net_, X, epochs=1)
         return self
-
-    def _validate_fit_input(self, X):
-        """X validated at fit (a table: encoded, its schema kept)."""
-        X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
-        if self._schema is not None and self.loss != "mse":
-            raise ValueError(f"loss={self.loss!r} takes numbers alone; a table with boolean or "
-                             "categorical columns trains with loss='mse' (each column then "
-                             "with its own likelihood).")
-        return X
 
     def _warn_if_still_improving(self):
         """ConvergenceWarning when ``max_epochs`` ended a training whose
@@ -340,6 +343,16 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
                 f"{name} loss was still improving; increase max_epochs for a better fit.",
                 ConvergenceWarning, stacklevel=5)
 
+    # ----------------------------------------------------- saving (skae.save)
+    def _fitted_state(self):
+        """A leaf's fitted state beyond the net, as plain data and arrays
+        (what :func:`skae.save` writes and :meth:`_restore_fitted_state`
+        reads back)."""
+        return {}
+
+    def _restore_fitted_state(self, state):
+        """The inverse of :meth:`_fitted_state`."""
+
     def __setstate__(self, state):
         super().__setstate__(state)
         if hasattr(self, "net_"):
@@ -348,6 +361,5 @@ class _BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.input_tags.sparse = True
         return tags

@@ -1,6 +1,7 @@
 """How data reaches a network: training batches indexed from one tensor (or
-read block by block from a memory-mapped array), a seeded validation
-holdout, and inference in bounded memory (torch and numpy only)."""
+read block by block from a memory-mapped array, or densified from a sparse
+matrix), and inference in bounded memory (torch and numpy only); what is
+held out of them is in ``_holdout.py``."""
 
 import copy
 import math
@@ -10,8 +11,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-__all__ = ["Rows", "SeededSplit", "Shards", "SparseBatches", "StreamedBatches", "TensorBatches",
-           "dense_rows", "is_memory_mapped", "map_batches", "n_validation"]
+__all__ = ["Rows", "Shards", "SparseBatches", "StreamedBatches", "TensorBatches",
+           "dense_rows", "is_memory_mapped", "map_batches"]
 
 #: Bytes of rows that a streamed epoch reads from disk at a time.
 _BLOCK_BYTES = 16 * 2**20
@@ -206,37 +207,6 @@ class Shards:
                 continue
             self.net.global_rows_ = len(batch)
             yield batch[rank::world], rows[rank::world]
-
-
-def n_validation(n_samples, fraction):
-    """Rows to hold out for validation: 0 when either part would be empty."""
-    n_valid = math.ceil(fraction * n_samples)
-    return n_valid if 1 <= n_valid < n_samples else 0
-
-
-class SeededSplit:
-    """skorch ``train_split``: a seeded random holdout of a data tensor, of a
-    sparse matrix (the held-out rows then a sparse copy), or of a
-    memory-mapped array (the held-out rows then copied, as float32)."""
-
-    def __init__(self, fraction, seed):
-        self.fraction = fraction
-        self.seed = seed
-
-    def __call__(self, data, y=None):
-        n_valid = n_validation(data.shape[0], self.fraction)
-        perm = np.random.default_rng(self.seed).permutation(data.shape[0])
-        if sp.issparse(data):
-            # In the dense split's order: a sparse fit takes the same steps.
-            return (Rows(data, perm[n_valid:]),
-                    Rows(data[perm[:n_valid]], origin=torch.from_numpy(perm[:n_valid])))
-        if isinstance(data, np.ndarray):
-            valid = np.sort(perm[:n_valid])
-            held_out = torch.from_numpy(np.array(data[valid], dtype=np.float32))
-            return (Rows(data, np.sort(perm[n_valid:])),
-                    Rows(held_out, origin=torch.from_numpy(valid)))
-        index = torch.as_tensor(perm, device=data.device)
-        return Rows(data, index[n_valid:]), Rows(data, index[:n_valid])
 
 
 def _memmap_pages(X):

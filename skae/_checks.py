@@ -10,11 +10,11 @@ import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
+from ._batches import dense_rows
 from ._loss import get_loss
-from ._table import Schema
 
-__all__ = ["check_values", "extend_init", "is_nan", "network_kwargs", "positive_ints",
-           "table_schema", "validate_X", "validate_holes"]
+__all__ = ["check_values", "extend_init", "is_nan", "network_kwargs", "observed_columns",
+           "positive_ints", "validate_X", "validate_holes"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -24,18 +24,28 @@ def is_nan(value):
     return isinstance(value, Real) and np.isnan(value)
 
 
-def extend_init(base_init, **defaults):
-    """A leaf's ``__init__``: ``base_init``'s parameters plus the keyword-only
-    ``defaults``, each stored unchanged as an attribute.
+def extend_init(base_init, *, positional=None, defaults=None, **new):
+    """A leaf's ``__init__``: ``base_init``'s parameters, with the defaults
+    ``defaults`` changes, plus the keyword-only ``new`` ones, each stored
+    unchanged as an attribute. ``positional``: the one ``new`` parameter
+    that comes first and may be given by position (the others are then all
+    keyword-only), as ``missing_values`` is scikit-learn's imputers' first.
 
     scikit-learn reads an estimator's parameters from its ``__init__``
     signature; this one carries the full signature, so the shared
     parameters are listed once, in the base class.
     """
-    base = inspect.signature(base_init)
+    base = list(inspect.signature(base_init).parameters.values())
+    defaults = defaults or {}
+    rest = [p.replace(default=defaults[p.name]) if p.name in defaults else p for p in base[1:]]
     extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
-             for name, value in defaults.items()]
-    signature = base.replace(parameters=[*base.parameters.values(), *extra])
+             for name, value in new.items() if name != positional]
+    first = []
+    if positional is not None:
+        first = [inspect.Parameter(positional, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                   default=new[positional])]
+        rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in rest]
+    signature = inspect.Signature([base[0], *first, *rest, *extra])
 
     def __init__(self, *args, **kwargs):
         bound = signature.bind(self, *args, **kwargs)
@@ -93,18 +103,6 @@ def _missing_values_hint(name):
         ) from None
 
 
-def table_schema(estimator, X, reset):
-    """The :class:`~skae._table.Schema` of a table X with boolean or
-    categorical columns (None for numbers alone), found at fit (``reset``)
-    from the estimator's ``categorical_features`` and kept as ``_schema``;
-    the fitted one afterwards."""
-    if not reset:
-        return getattr(estimator, "_schema", None)
-    chosen = getattr(estimator, "categorical_features", "from_dtype")
-    estimator._schema = Schema.infer(X, None if isinstance(chosen, str) else chosen)
-    return estimator._schema
-
-
 def validate_X(estimator, X, reset, loss=None):
     """X validated as float32/float64 (no copy when already one of them).
 
@@ -112,10 +110,10 @@ def validate_X(estimator, X, reset, loss=None):
     without, only the shape and dtype, and :func:`check_values` must be
     applied to each batch: inference then reads large or memory-mapped input
     only once, batch by batch. A table with boolean or categorical columns
-    (:func:`table_schema`) comes back encoded (``skae._table``), its names
-    and width checked as they are.
+    (the estimator's ``_schema``, set at fit) comes back encoded
+    (``skae._table``), its names and width checked as they are.
     """
-    schema = table_schema(estimator, X, reset)
+    schema = getattr(estimator, "_schema", None)
     if schema is not None:
         validate_data(estimator, X, reset=reset, skip_check_array=True)
         X = schema.encode(X)
@@ -134,29 +132,67 @@ def validate_X(estimator, X, reset, loss=None):
 
 
 def validate_holes(estimator, X, reset, missing_values):
-    """An imputer's X: ``(X, missing, values)``, X validated (as float32 or
-    float64 for numbers), which entries of each column are missing, and X's
-    values (a table encoded, ``skae._table``) with NaN at those entries. The
-    observed values are checked: finite and representable in float32."""
+    """An imputer's X: ``(X, values)``, X validated (float32 or float64
+    numbers, a CSR matrix whose stored NaN are its holes), and X's values
+    (a table encoded, ``skae._table``) with NaN at the missing entries: X
+    itself when they are NaN already (no copy: memory-mapped rows stay on
+    disk). The observed values are checked, in chunks: finite and
+    representable in float32."""
     name = type(estimator).__name__
-    schema = table_schema(estimator, X, reset)
+    schema = getattr(estimator, "_schema", None)
     if schema is not None:
         if not is_nan(missing_values):
             raise ValueError("A table with boolean or categorical columns marks missing "
                              "entries NaN or None: set missing_values=np.nan.")
         validate_data(estimator, X, reset=reset, skip_check_array=True)
         values = schema.encode(X, dtype=np.float64)  # observed values kept exactly
-        check_values(np.nan_to_num(values, nan=0.0), get_loss("mse"), name)
-        return X, np.isnan(values[:, schema.starts[:-1]]), values
+        _check_observed(values, name)
+        return X, values
     X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32],
-                      ensure_all_finite=False, copy=False)  # checked below
-    nan = np.isnan(X)
-    missing = nan if is_nan(missing_values) else (X == missing_values) | nan
-    if not is_nan(missing_values) and nan.any():
+                      ensure_all_finite=False, copy=False, accept_sparse=("csr", "csc"),
+                      accept_large_sparse=True)  # checked below
+    if sp.issparse(X):
+        if not is_nan(missing_values):
+            raise ValueError(f"A sparse matrix marks its missing entries by stored NaN "
+                             f"values; missing_values={missing_values!r} cannot be told from "
+                             "them: set missing_values=np.nan (or give a dense array).")
+        X = X.tocsr()
+        check_values(np.where(np.isnan(X.data), 0, X.data), get_loss("mse"), name)
+        return X, X
+    if is_nan(missing_values):
+        _check_observed(X, name)
+        return X, X
+    if np.isnan(X).any():
         raise ValueError(f"X contains NaN, which is not missing_values={missing_values!r}; "
                          "set missing_values=np.nan.")
-    check_values(np.where(missing, 0, X), get_loss("mse"), name)
-    return X, missing, np.where(missing, np.nan, X)
+    values = np.where(X == missing_values, np.nan, X)
+    _check_observed(values, name)
+    return X, values
+
+
+def _chunks(X):
+    """Dense chunks of rows of an array or CSR matrix, in X's dtype."""
+    step = max(1, 2**22 // max(X.shape[1], 1))
+    for start in range(0, X.shape[0], step):
+        yield dense_rows(X, start, start + step, X.dtype)
+
+
+def _check_observed(values, name):
+    """:func:`check_values` of the observed (not NaN) entries, chunk by chunk."""
+    for chunk in _chunks(values):
+        check_values(np.where(np.isnan(chunk), 0, chunk), get_loss("mse"), name)
+
+
+def observed_columns(values):
+    """Which columns of ``values`` (an array or CSR matrix, NaN where
+    missing) have an observed value."""
+    if sp.issparse(values):
+        holes = np.bincount(values.indices[np.isnan(values.data)], minlength=values.shape[1])
+        return holes < values.shape[0]
+    seen = np.zeros(values.shape[1], bool)
+    for chunk in _chunks(values):
+        seen |= ~np.isnan(chunk).all(axis=0)
+    return seen
 
 
 def check_values(X, loss, name, finite_checked=False):

@@ -5,6 +5,8 @@ A leaf's docstring names a block on a line of its own, ``    {network}``;
 so ``help()``, Sphinx and the doctests see the whole text.
 """
 
+import ast
+import inspect
 import re
 
 NETWORK = """\
@@ -115,7 +117,9 @@ TRAINING = """\
         Your own decoder: ``decoder(n_features_in, latent_dim)`` returns a
         module mapping ``(n, latent_dim)`` codes to ``(n, n_features_in)``
         (before the loss's output link: logits for ``loss="bce"``).
+"""
 
+STRUCTURE = """\
     structure : {None, "umap"}, default=None
         ``"umap"``: codes that keep neighbourhoods as UMAP's do, and stay
         invertible and fast to compute for new rows. ``fit`` builds UMAP's
@@ -199,13 +203,34 @@ ATTRIBUTES = """\
         has feature names that are all strings.
 """
 
-_BLOCKS = {"network": NETWORK, "activation": ACTIVATION, "training": TRAINING, "table": TABLE,
-           "attributes": ATTRIBUTES}
+_BLOCKS = {"network": NETWORK, "activation": ACTIVATION, "training": TRAINING,
+           "structure": STRUCTURE, "table": TABLE, "attributes": ATTRIBUTES}
+
+
+def _default(value, written):
+    """A default as numpydoc writes it: as ``written`` in the block, when
+    that is the same value."""
+    try:
+        same = ast.literal_eval(written) == value
+    except (ValueError, SyntaxError):
+        same = False
+    if same:
+        return written
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def fill_docstring(cls):
     """Class decorator: each line ``    {name}`` of the docstring replaced by
-    the block ``name``."""
-    cls.__doc__ = re.sub(r"^    \{(\w+)\}\n", lambda m: _BLOCKS[m.group(1)] + "\n",
-                         cls.__doc__, flags=re.MULTILINE)
+    the block ``name``, whose parameters' defaults are the class's own (a
+    leaf may change a shared parameter's default)."""
+    defaults = {name: p.default for name, p in
+                inspect.signature(cls.__init__).parameters.items()}
+
+    def block(match):
+        return re.sub(r"^(    (\w+) : .*, default=)(.*)$",
+                      lambda m: m.group(1) + (_default(defaults[m.group(2)], m.group(3))
+                                              if m.group(2) in defaults else m.group(3)),
+                      _BLOCKS[match.group(1)], flags=re.MULTILINE) + "\n"
+
+    cls.__doc__ = re.sub(r"^    \{(\w+)\}\n", block, cls.__doc__, flags=re.MULTILINE)
     return cls

@@ -1,93 +1,76 @@
 """AutoencoderImputer: missing values filled by a denoising autoencoder."""
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+import scipy.sparse as sp
+from sklearn.base import TransformerMixin
 from sklearn.impute import MissingIndicator
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-)
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from ._base import _BaseAutoencoder
 from ._batches import map_batches
-from ._checks import positive_ints, validate_holes
+from ._checks import extend_init, is_nan, observed_columns, validate_holes
 from ._docstrings import fill_docstring
-from ._imputer_module import ImputerModule, standardization
-from ._imputer_net import EntrySplit, ImputerNet
 from ._inference import inference_batch_size
-from ._networks import ACTIVATIONS
+from ._modules import AutoencoderModule
+from ._net import AutoencoderNet
 from ._onnx_graphs import ImputerOnnx
-from ._policy import training_policy
-from ._runtime import resolve_device, seed_from, torch_threads, training_threads
 
 
 @fill_docstring
-class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
+class AutoencoderImputer(TransformerMixin, ImputerOnnx, _BaseAutoencoder):
     """Imputation of missing values by a denoising autoencoder.
 
     Each row is read with its holes: the network sees the observed values
-    (standardized per column) and the mask of which are observed, and
-    predicts every entry; :meth:`transform` replaces the missing entries by
-    the predictions and returns the observed ones unchanged. Training
+    (centred and scaled per column) and the mask of which are observed,
+    and predicts every entry; :meth:`transform` replaces the missing entries
+    by the predictions and returns the observed ones unchanged. Training
     follows MIDAS (Lall & Robinson, 2022): every step hides a further
     ``noise`` fraction of the observed entries, and the loss is the squared
     error on the observed entries only, so the network learns to fill holes
-    from what it sees. A linear map runs beside the nonlinear encoder and
-    decoder, and both start at zero: the untrained network imputes the
-    column means. Early stopping monitors the error on observed entries held
-    out of training (``validation_fraction``) and keeps the best epoch, the
-    mean-imputing start included, so the held-out entries are never imputed
-    worse than by the mean, however the columns are scaled: no scaler is
-    needed.
+    from what it sees. It is the network of :class:`AutoencoderTransformer`
+    (with its linear path, trained by the same policy), reading the mask
+    beside the values: the linear path starts at the principal axes of the
+    rows with the column means in their holes, and the nonlinear parts'
+    last layers at zero, so the untrained network imputes by PCA's
+    reconstruction of the row with the column means in its holes: by the
+    column means themselves when ``latent_dim`` is at least the number of
+    columns (the default's 256 usually is). Early stopping
+    monitors the error on observed entries held out of training
+    (``validation_fraction``) and keeps the best epoch, the mean-imputing
+    start included, so the held-out entries are never imputed worse than by
+    that start, however the columns are scaled: no scaler is needed.
 
     A single pass suffices at :meth:`transform`: feeding the filled values
     back in (iterative refinement) did not lower the error in our
     measurements (``benchmarks/bench_imputation.py``), since the network
     already sees which entries are missing.
 
+    ``encoder=`` and ``decoder=`` take your own torch networks: your encoder
+    is built as ``encoder(2 * n_features_in, latent_dim)`` and reads each
+    row's values (zero at the holes) followed by the mask of observed ones;
+    it outputs the code (``width`` = ``latent_dim``).
+
     Parameters
     ----------
     missing_values : int, float or np.nan, default=np.nan
-        The placeholder of missing values; every occurrence is imputed.
+        The placeholder of missing values; every occurrence is imputed. A
+        sparse matrix's holes are its stored NaN values (its implicit zeros
+        are observed zeros).
 
-    latent_dim : int, default=256
-        Width of the code between encoder and decoder.
+    {network}
+    loss : {"mse", "bce"}, default="mse"
+        The loss on the observed entries: the squared error in the internal
+        space (each column centred and scaled by its own deviation), or
+        binary cross-entropy for data in [0, 1].
 
-    hidden_layer_sizes : int or tuple of int, default=(512,)
-        Widths of the encoder's hidden layers; the decoder mirrors them.
-
-    {activation}
+    {training}
     noise : float, default=0.25
         Fraction of the observed entries hidden at each training step (in
-        [0, 1)).
-
-    max_epochs : int, default=300
-        Maximum number of passes over the rows.
-
-    batch_size : int, default=64
-        Rows per mini-batch of the AdamW optimizer.
-
-    lr : float, default=1e-3
-        Learning rate.
-
-    weight_decay : float, default=1e-4
-        Decoupled weight decay (AdamW).
-
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the observed entries and stop
-        when their imputation error has not improved for ``patience``
-        epochs, keeping the best weights. Without it, training runs
-        ``max_epochs`` epochs on all observed entries.
-
-    validation_fraction : float, default=0.1
-        Fraction of the observed entries held out for early stopping.
-
-    patience : int, default=30
-        Epochs without improvement before stopping.
+        [0, 1); a categorical column's one-hot group is hidden whole).
 
     add_indicator : bool, default=False
         Append a :class:`~sklearn.impute.MissingIndicator`'s columns to the
@@ -98,17 +81,6 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
         as 0) instead of dropping them, as scikit-learn's imputers do.
 
     {table}
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA if available).
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, the held-out entries, the batch order and
-        the hidden entries. Global random states are left untouched.
-
-    verbose : int, default=0
-        0 prints nothing; 1 or more prints the per-epoch losses: a progress
-        bar on a terminal (with tqdm), skorch's per-epoch table elsewhere.
-
     Attributes
     ----------
     net_ : skorch.NeuralNet
@@ -121,12 +93,12 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
         Number of epochs run.
 
     loss_curve_ : ndarray of shape (n_epochs,)
-        Training loss (standardized units) of each epoch.
+        Training loss (in the internal space) of each epoch.
 
     validation_loss_curve_ : ndarray of shape (n_epochs,) or None
-        Mean squared imputation error of the held-out entries, in
-        standardized units (1 is the mean imputation's error, about), per
-        epoch; None without early stopping.
+        Mean squared imputation error of the held-out entries, in the
+        internal space (1 is the mean imputation's error, about), per epoch;
+        None without early stopping.
 
     indicator_ : MissingIndicator or None
         The indicator of ``add_indicator``.
@@ -157,138 +129,74 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
     False
     """
 
+    _imputes = True
+
     _parameter_constraints: dict = {
+        **_BaseAutoencoder._parameter_constraints,
         "missing_values": [Real],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(ACTIVATIONS))],
         "noise": [Interval(Real, 0, 1, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
-        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
-    def __init__(self, missing_values=np.nan, *, latent_dim=256, hidden_layer_sizes=(512,),
-                 activation="relu", noise=0.25, max_epochs=300, batch_size=64, lr=1e-3,
-                 weight_decay=1e-4, early_stopping=True, validation_fraction=0.1, patience=30,
-                 add_indicator=False, keep_empty_features=False,
-                 categorical_features="from_dtype", device="cpu", random_state=None, verbose=0):
-        self.missing_values = missing_values
-        self.latent_dim = latent_dim
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.noise = noise
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.add_indicator = add_indicator
-        self.keep_empty_features = keep_empty_features
-        self.categorical_features = categorical_features
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
+    __init__ = extend_init(
+        _BaseAutoencoder.__init__, positional="missing_values",
+        defaults=dict(latent_dim=256, hidden_layer_sizes=(512,), max_epochs=300,
+                      lr_schedule="constant", patience=30),
+        missing_values=np.nan, noise=0.25, add_indicator=False, keep_empty_features=False)
 
-    # ------------------------------------------------------------ the data
-    def _validate(self, X, reset):
-        """X (as float32/float64 for numbers), its missing entries per
-        column, and a copy of the kept columns with NaN at the missing
-        entries (:func:`skae._checks.validate_holes`)."""
-        X, missing, values = validate_holes(self, X, reset, self.missing_values)
-        self._keep_columns(missing, reset)
-        kept = self._kept() if self._schema is None else self._schema.expand(self._kept())
-        return X, missing, values[:, kept]
+    # ------------------------------------------------------------- the hooks
+    def _build_net(self, module_kwargs, policy):
+        return AutoencoderNet(AutoencoderModule, **module_kwargs, noise=self.noise,
+                              corruption="masking", **policy)
 
-    def _keep_columns(self, missing, reset):
-        """At fit, which columns have observed values (``_valid_mask``)."""
+    def _start_maps(self, start):
+        # The column means in the holes, PCA's reconstruction of the rest.
+        return start.pca_maps(self.latent_dim)
+
+    def _training_rows(self, X, reset):
+        """The kept columns of X with NaN at the missing entries; at fit,
+        which columns are kept and the indicator."""
+        X, values = validate_holes(self, X, reset, self.missing_values)
         if reset:
-            self._valid_mask = ~missing.all(axis=0) if len(missing) else \
-                np.ones(missing.shape[1], bool)
+            observed = observed_columns(values)
+            schema = self._schema
+            self._valid_mask = observed if schema is None else observed[schema.starts[:-1]]
             if not self._valid_mask.all() and not self.keep_empty_features:
                 warnings.warn("Skipping features without any observed values: "
                               f"{np.flatnonzero(~self._valid_mask).tolist()}. At least one "
                               "observed value is needed for imputation; set "
                               "keep_empty_features=True to keep them (as zeros).",
-                              UserWarning, stacklevel=4)
+                              UserWarning, stacklevel=5)
+            self.indicator_ = None
+            if self.add_indicator:  # a table's indicator reads its missing entries
+                self.indicator_ = MissingIndicator(
+                    missing_values=1.0 if schema is not None else self.missing_values,
+                    error_on_new=False).fit(self._indicated(X, values))
+        return self._kept_values(values)
+
+    def _indicated(self, X, values):
+        """What the indicator reads: X, or a table's missing entries (1)."""
+        if self._schema is None:
+            return X
+        return np.isnan(values[:, self._schema.starts[:-1]]).astype(float)
 
     def _kept(self):
         """Which columns go through the network."""
         return np.ones_like(self._valid_mask) if self.keep_empty_features else self._valid_mask
 
-    # --------------------------------------------------------------- fitting
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Train the imputer on X, whose missing entries are ``missing_values``.
+    def _kept_values(self, values):
+        """The encoded columns of ``values`` that go through the network."""
+        kept = self._kept()
+        if kept.all():
+            return values
+        schema = self._schema
+        return values[:, kept if schema is None else schema.expand(kept)]
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data with missing values.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        self : object
-            Fitted imputer.
-        """
-        X, missing, data = self._validate(X, reset=True)
-        if self.add_indicator:  # a table's indicator reads its missing entries
-            table = self._schema is not None
-            self.indicator_ = MissingIndicator(
-                missing_values=1.0 if table else self.missing_values,
-                error_on_new=False).fit(missing.astype(float) if table else X)
-        else:
-            self.indicator_ = None
-        with torch.inference_mode(False), torch.enable_grad():
-            self._train(data)
-        return self
-
-    def _train(self, data):
-        device = resolve_device(self.device)
-        seed = seed_from(self.random_state)
-        hidden = positive_ints(self.hidden_layer_sizes, "hidden_layer_sizes")
-        policy = training_policy(
-            n_samples=len(data), max_epochs=self.max_epochs, batch_size=self.batch_size,
-            lr=self.lr, lr_schedule="constant", weight_decay=self.weight_decay,
-            early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
-            patience=self.patience, device=device, seed=seed, verbose=int(self.verbose),
-            precision="32")
-        schema = self._output_schema()
-        # A table's one-hot group is hidden or held out whole.
-        columns = None if schema is None else schema.expand(np.arange(len(schema.columns)))
-        if policy["train_split"] is not None:
-            policy["train_split"] = EntrySplit(self.validation_fraction, seed, columns)
-        net = ImputerNet(ImputerModule, module__n_features=data.shape[1],
-                         module__latent_dim=self.latent_dim, module__hidden_layer_sizes=hidden,
-                         module__activation=self.activation, module__seed=seed,
-                         module__loss="mse" if schema is None else schema.loss_spec(),
-                         noise=self.noise, corruption="masking", columns=columns, **policy)
-        net.initialize()
-        net.module_.set_standardization(*standardization(
-            data, None if schema is None else schema.numeric_mask()))
-        tensor = torch.as_tensor(data, dtype=torch.float32).to(device)
-        with torch_threads(training_threads(net.module_, self.batch_size, device)):
-            net.partial_fit(tensor, epochs=None)
-        if net.stopped_by_user(self.max_epochs):
-            raise KeyboardInterrupt(f"{type(self).__name__} training was interrupted.")
-        self.net_, self.device_ = net, device
-        self.n_iter_ = len(net.history)
-        self.loss_curve_, self.validation_loss_curve_ = net.loss_curves()
+    def _trained_schema(self):
+        """A table's schema of the kept columns (None for numbers alone)."""
+        schema = getattr(self, "_schema", None)
+        return None if schema is None else schema.subset(self._kept())
 
     # ------------------------------------------------------------- inference
     def transform(self, X):
@@ -296,28 +204,72 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Data with missing values.
 
         Returns
         -------
-        X_imputed : ndarray of shape (n_samples, n_features_out) or DataFrame
+        X_imputed : ndarray, sparse matrix or DataFrame of shape (n_samples, n_features_out)
             X filled (columns without observed values at fit dropped unless
             ``keep_empty_features``, then the indicator's), in X's dtype; a
-            table with boolean or categorical columns as a table (a DataFrame
-            when fitted on one), holes in categories at the most probable.
+            sparse matrix as one, its stored NaN filled; a table with
+            boolean or categorical columns as a table (a DataFrame when
+            fitted on one), holes in categories at the most probable.
         """
-        X, missing, filled = self._fill(X)
-        schema = self._output_schema()
+        X, values, filled = self._fill(X)
+        schema = self._trained_schema()
         if schema is None:
             if self.add_indicator:
-                filled = np.hstack([filled, self.indicator_.transform(X).astype(X.dtype)])
+                indicator = self.indicator_.transform(X)
+                filled = sp.hstack([filled, indicator], format="csr", dtype=X.dtype) \
+                    if sp.issparse(filled) else np.hstack([filled, indicator.astype(X.dtype)])
             return filled
         table = schema.decode(filled, frame="pandas")
         if self.add_indicator:
-            indicator = self.indicator_.transform(missing.astype(float))
+            indicator = self.indicator_.transform(self._indicated(X, values))
             table[list(self.get_feature_names_out()[-indicator.shape[1]:])] = indicator
         return schema.as_fitted(table)
+
+    def inverse_transform(self, X):
+        """The imputed entries back to ``missing_values``, as scikit-learn's
+        imputers do: which entries were imputed is read from the
+        indicator's columns, so ``add_indicator=True`` is needed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_out)
+            Output of :meth:`transform` (the imputed data, then the
+            indicator's columns).
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in)
+            The data with ``missing_values`` where :meth:`transform` imputed
+            (columns dropped at fit for having no observed value come back
+            all missing).
+        """
+        check_is_fitted(self)
+        if not self.add_indicator:
+            raise ValueError("inverse_transform works only when AutoencoderImputer was "
+                             "instantiated with add_indicator=True: the indicator's "
+                             "columns say which entries were imputed; got "
+                             "add_indicator=False.")
+        if self._schema is not None:
+            raise ValueError("inverse_transform takes numbers; the imputer was fitted on a "
+                             "table with boolean or categorical columns, whose holes "
+                             "are the indicator's columns of its output.")
+        X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=float)
+        width = len(self.get_feature_names_out())
+        if X.ndim != 2 or X.shape[1] != width:
+            raise ValueError(f"X has {X.shape[1] if X.ndim == 2 else X.shape} features, but "
+                             f"{type(self).__name__}.transform outputs {width}.")
+        n_kept = int(self._kept().sum())
+        out = np.full((len(X), self.n_features_in_), float(self.missing_values))
+        out[:, self._kept()] = X[:, :n_kept]
+        imputed = X[:, n_kept:].astype(bool)
+        out[:, self.indicator_.features_] = np.where(
+            imputed, self.missing_values, out[:, self.indicator_.features_])
+        return out
 
     def impute_proba(self, X):
         """Probabilities of each category where a categorical column is missing.
@@ -333,31 +285,50 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
             For each categorical column, each category's probability (in
             the order of its categories at fit; 1 at an observed one).
         """
-        schema = self._output_schema()
+        schema = self._trained_schema()
         if schema is None:
             raise ValueError("impute_proba gives the probabilities of categories: fit the "
                              "imputer on a table with categorical columns.")
         return schema.probabilities(self._fill(X)[2])
 
     def _fill(self, X):
-        """X validated, its missing entries, and its kept columns filled."""
+        """X validated, its values, and its kept columns filled."""
         check_is_fitted(self)
-        X, missing, data = self._validate(X, reset=False)
+        X, values = validate_holes(self, X, False, self.missing_values)
+        data = self._kept_values(values)
         dtype = X.dtype.type if self._schema is None else np.float64
-        filled = map_batches(self.net_, self.net_.fill_batch, data, dtype,
-                             inference_batch_size(data.shape[1]))
-        if filled is None:  # no rows
-            filled = np.empty(data.shape, dtype=dtype)
-        if self.keep_empty_features:
-            schema = self._output_schema()
+        if sp.issparse(data):
+            filled = self._fill_sparse(data, dtype)
+        else:
+            filled = map_batches(self.net_, self.net_.fill_batch, data, dtype,
+                                 inference_batch_size(data.shape[1]))
+        if self.keep_empty_features and not self._valid_mask.all():
+            schema = self._trained_schema()
             empty = ~self._valid_mask if schema is None else schema.expand(~self._valid_mask)
-            filled[:, empty] = 0
-        return X, missing, filled
+            if sp.issparse(filled):
+                filled.data[np.isin(filled.indices, np.flatnonzero(empty))] = 0
+                filled.eliminate_zeros()
+            else:
+                filled[:, empty] = 0
+        return X, values, filled
 
-    def _output_schema(self):
-        """A table's schema of the kept columns (None for numbers alone)."""
-        schema = getattr(self, "_schema", None)
-        return None if schema is None else schema.subset(self._kept())
+    def _fill_sparse(self, data, dtype):
+        """A CSR matrix with its stored NaN filled, a batch of rows densified
+        at a time."""
+        filled = data.astype(dtype)
+        holes = np.isnan(filled.data)
+        size = inference_batch_size(data.shape[1])
+        for start in range(0, data.shape[0], size):
+            first, last = filled.indptr[start], filled.indptr[min(start + size, data.shape[0])]
+            here = holes[first:last]
+            if not here.any():
+                continue
+            rows = np.repeat(np.arange(min(size, data.shape[0] - start)),
+                             np.diff(filled.indptr[start:start + size + 1]))[here]
+            dense = map_batches(self.net_, self.net_.fill_batch, data[start:start + size],
+                                dtype, size)
+            filled.data[first:last][here] = dense[rows, filled.indices[first:last][here]]
+        return filled
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
@@ -381,6 +352,27 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, BaseEstimator):
             names = np.concatenate(
                 [names, self.indicator_.get_feature_names_out(input_features)])
         return names
+
+    # ----------------------------------------------------- saving (skae.save)
+    def _fitted_state(self):
+        state = {"valid_mask": self._valid_mask.tolist()}
+        if self.indicator_ is not None:
+            state["indicated"] = self.indicator_.features_.tolist()
+        return state
+
+    def _restore_fitted_state(self, state):
+        self._valid_mask = np.asarray(state["valid_mask"], dtype=bool)
+        self.indicator_ = None
+        if "indicated" in state:
+            # The indicator's fitted state is which columns it reports: an
+            # indicator fitted on one row missing exactly there.
+            table = self._schema is not None
+            mark = 1.0 if table else self.missing_values
+            row = np.full((1, len(self._valid_mask)), 0.0 if is_nan(mark) or mark else 1.0)
+            row[0, state["indicated"]] = mark
+            self.indicator_ = MissingIndicator(
+                missing_values=1.0 if table else self.missing_values,
+                error_on_new=False).fit(row)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

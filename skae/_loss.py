@@ -77,6 +77,15 @@ class SquaredError:
         (here, each feature is a number)."""
         return [(j, j + 1, None) for j in range(n_features)]
 
+    def column_of(self, n_features):
+        """The original column of each of the ``n_features`` encoded columns
+        (an int64 array), or None when each is its own: what is hidden or
+        held out together (a categorical column's one-hot group)."""
+        columns = self.columns(n_features)
+        if len(columns) == n_features:
+            return None
+        return np.repeat(np.arange(len(columns)), [stop - start for start, stop, _ in columns])
+
     def hidden(self, center):
         """Input values that hide a number from the encoder, in the data's
         units: the centre of the internal space (its training mean)."""
@@ -103,6 +112,14 @@ class BinaryCrossEntropy:
     def per_column(self, raw, target):
         return self.per_element(raw, target)
 
+    def masked_mean(self, raw, target):
+        """Mean loss over the entries of ``target`` that are not NaN (0 when
+        none is)."""
+        observed = ~torch.isnan(target)
+        error = nn.functional.binary_cross_entropy_with_logits(
+            raw, torch.nan_to_num(target), reduction="none")
+        return torch.where(observed, error, 0.0).sum() / observed.sum().clamp_min(1)
+
     def log_likelihood(self, raw, target, variance=None):
         """log p(target | raw) per row, summed over features (Bernoulli)."""
         return -self.per_element(raw, target).sum(dim=-1)
@@ -120,6 +137,7 @@ class BinaryCrossEntropy:
         return error
 
     columns = SquaredError.columns
+    column_of = SquaredError.column_of
 
     def hidden(self, center):
         """A probability of 0.5: no information either way."""
@@ -240,6 +258,8 @@ class TableLoss:
                    "boolean": lambda width: torch.tensor([[0.0], [1.0]]),
                    "categorical": torch.eye}
         return [(start, stop, choices[kind](stop - start)) for kind, start, stop in self.groups]
+
+    column_of = SquaredError.column_of
 
     def hidden(self, center):
         """Input that hides a number: its training mean (the internal

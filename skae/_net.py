@@ -28,10 +28,11 @@ from ._batches import (
     StreamedBatches,
     TensorBatches,
 )
+from ._holdout import ColumnDraws, EntrySplit
 from ._policy import EpochLog
 from ._runtime import data_parallel
 
-__all__ = ["AutoencoderNet", "VAENet"]
+__all__ = ["AutoencoderNet"]
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
 
@@ -43,7 +44,9 @@ class AutoencoderNet(NeuralNet):
     ---------------------------------------------
     noise : float
         Strength of the corruption of training inputs: the standard deviation
-        of Gaussian noise, or the fraction of inputs set to zero (masking).
+        of Gaussian noise, or the fraction of inputs hidden (masking: set to
+        zero, or made holes for a module that reads holes; a table's
+        categorical column hidden whole).
     corruption : {"gaussian", "masking"}
         Kind of corruption.
     seed : int
@@ -55,6 +58,10 @@ class AutoencoderNet(NeuralNet):
         (weights, gradients and losses stay float32).
 
     The loss is the module's (``module__loss``): ``criterion`` is unused.
+    A module that reads rows with holes (``observed_input``) is trained on
+    its loss over the observed entries; with an :class:`~skae._holdout.EntrySplit`
+    as ``train_split``, the held-out entries are hidden from every training
+    step and the validation loss is the error of imputing them.
     """
 
     def __init__(self, module, *args, criterion=nn.MSELoss, noise=0.0, corruption="gaussian",
@@ -67,7 +74,8 @@ class AutoencoderNet(NeuralNet):
         self.structure_weight = structure_weight
 
     _TRANSIENT = ("generator_", "noise_generator_", "valid_noise_generator_",
-                   "sample_generator_", "split_", "trained_", "trained_sizes_", "structure_")
+                   "sample_generator_", "split_", "trained_", "trained_sizes_", "structure_",
+                   "column_draws_")
 
     @property
     def loss(self):
@@ -261,10 +269,17 @@ class AutoencoderNet(NeuralNet):
         self.optimizer_.step()
         return step
 
+    def _entry_split(self):
+        """The holdout of entries, when this training holds entries out."""
+        return self.train_split if isinstance(self.train_split, EntrySplit) else None
+
     def train_step_single(self, batch, **fit_params):
         """Forward and backward pass on the corrupted batch (the module is in
         training mode for the whole epoch, see :meth:`run_single_epoch`)."""
         Xi, rows = batch  # an autoencoder's target is its input
+        split = self._entry_split()
+        if split is not None and split.per_batch:  # held-out entries are never trained on
+            Xi = split.split(Xi, rows)[0]
         y_pred = self.infer(self.corrupt(Xi), **fit_params)
         self.before_loss(y_pred, Xi)
         loss = self.get_loss(y_pred, Xi, X=Xi, training=True)
@@ -294,8 +309,16 @@ class AutoencoderNet(NeuralNet):
 
     def validation_step(self, batch, **fit_params):
         """Validation loss of a batch: of reconstructing it from its
-        corruption for a denoising autoencoder, the task it trains for."""
+        corruption for a denoising autoencoder, the task it trains for; of
+        imputing its held-out entries from the rest of their rows for an
+        :class:`~skae._holdout.EntrySplit`."""
         Xi, rows = batch
+        split = self._entry_split()
+        if split is not None:
+            kept, held_out = split.unpack(Xi, rows)
+            with torch.no_grad():
+                y_pred = self.infer(kept, **fit_params)
+                return {"loss": self.get_loss(y_pred, held_out), "y_pred": y_pred}
         with torch.no_grad():
             y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params)
             loss = self.get_loss(y_pred, Xi, X=Xi, training=False)
@@ -320,10 +343,20 @@ class AutoencoderNet(NeuralNet):
             return X
         generator = self.noise_generator_ if generator is None else generator
         if self.corruption == "masking":
-            draw = torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
-            return X * (draw >= self.noise)
+            draw = self._column_draws().uniform(X, generator)
+            return torch.where(draw < self.noise, torch.full((), self.module_.hole,
+                                                             dtype=X.dtype, device=X.device), X)
         eps = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
         return X + self.noise * eps
+
+    def _column_draws(self):
+        """Draws per original column of the module's loss (a table's
+        categorical column hidden whole), made once."""
+        draws = getattr(self, "column_draws_", None)
+        if draws is None:
+            draws = self.column_draws_ = ColumnDraws(
+                self.loss.column_of(self.module_.center.shape[0]))
+        return draws
 
     def infer(self, x, **fit_params):
         """Forward pass, under bfloat16 autocast with ``precision="bf16"``;
@@ -335,7 +368,10 @@ class AutoencoderNet(NeuralNet):
         return tuple(t.float() for t in y_pred)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Mean reconstruction loss in the module's internal space."""
+        """Mean reconstruction loss in the module's internal space (over the
+        observed entries of rows with holes)."""
+        if self.module_.observed_input:
+            return self.loss.masked_mean(y_pred[0], self.module_.normalize(y_true))
         return self.loss.mean(y_pred[0], self.module_.normalize(y_true))
 
     # inference -------------------------------------------------------------
@@ -343,46 +379,6 @@ class AutoencoderNet(NeuralNet):
         """Per-sample score: minus the mean reconstruction error."""
         return -module.feature_errors(X).mean(dim=-1)
 
-
-class VAENet(AutoencoderNet):
-    """skorch net training a :class:`~skae._modules.VAEModule` on the
-    negative ELBO (reconstruction log-likelihood plus ``beta`` times KL),
-    averaged over the batch and summed over features. A Gaussian decoder's
-    variance follows the training batches' mean squared residual."""
-
-    def __init__(self, module, *args, beta=1.0, **kwargs):
-        super().__init__(module, *args, **kwargs)
-        self.beta = beta
-
-    def infer(self, x, **fit_params):
-        """Forward pass; in training mode the posterior draws come from the
-        net's own generator."""
-        if self.module_.training:
-            fit_params = {**fit_params, "generator": self.sample_generator_}
-        return super().infer(x, **fit_params)
-
-    def before_loss(self, y_pred, target):
-        """Move a Gaussian decoder's variance to this batch's mean squared
-        residual (its closed-form optimum; over all processes' rows in a
-        data-parallel fit)."""
-        if not self.loss.learns_variance:
-            return
-        with torch.no_grad():
-            squared = self.loss.squared_residuals(y_pred[0], self.module_.normalize(target))
-            residual = squared.mean()
-            if getattr(self, "world_", 1) > 1:
-                both = torch.stack([squared.sum(), torch.tensor(float(squared.numel()),
-                                                                device=squared.device)])
-                torch.distributed.all_reduce(both)
-                residual = both[0] / both[1]
-        self.module_.update_variance(residual)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        raw, _, mu, logvar = y_pred
-        ll = self.module_.log_likelihood(raw, self.module_.normalize(y_true))
-        kl = self.module_.kl_divergence(mu, logvar)
-        return (self.beta * kl - ll).mean()
-
-    def score_batch(self, module, X):
-        """Per-sample ELBO (nats) with ``beta`` = 1."""
-        return module.elbo_per_sample(X)
+    def fill_batch(self, module, X):
+        """X with its holes (NaN) filled by ``module`` (inference)."""
+        return module.fill(X)

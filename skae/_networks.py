@@ -79,10 +79,13 @@ def _image_shape(image_shape):
     return (1, *shape) if len(shape) == 2 else shape
 
 
-def _conv_encoder(image_shape, channels, activation):
-    """Stride-2 3x3 convolutions over flat rows; returns the body and its
-    output shape ``(channels, height, width)``."""
+def _conv_encoder(image_shape, channels, activation, planes=1):
+    """Stride-2 3x3 convolutions over flat rows of ``planes`` images side by
+    side (the values, then the mask of observed ones), each of
+    ``image_shape``; returns the body and its output shape ``(channels,
+    height, width)``."""
     c, h, w = _image_shape(image_shape)
+    c *= planes
     layers = [nn.Unflatten(1, (c, h, w))]
     for out in channels:
         layers += [layer(nn.Conv2d, c, out, 3, stride=2, padding=1),
@@ -107,19 +110,23 @@ def _conv_decoder(latent_dim, image_shape, channels, code_shape, activation):
 
 
 def builtin_networks(n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
-                     architecture="mlp", image_shape=None, channels=(32, 64)):
+                     architecture="mlp", image_shape=None, channels=(32, 64), n_inputs=None):
     """``(encoder_body, width, decoder)`` of the built-in networks: an MLP
     and its mirror, or stride-2 convolutions over flattened images and
-    their transposed mirror. Their parameters are left uninitialized."""
+    their transposed mirror. The encoder reads ``n_inputs`` values per row
+    (default ``n_features``; a multiple of it when each row comes with its
+    mask of observed values). Their parameters are left uninitialized."""
+    n_inputs = n_features if n_inputs is None else n_inputs
     if architecture == "conv":
-        encoder, code_shape = _conv_encoder(image_shape, channels, activation)
+        encoder, code_shape = _conv_encoder(image_shape, channels, activation,
+                                            n_inputs // n_features)
         decoder = _conv_decoder(latent_dim, image_shape, channels, code_shape, activation)
         return encoder, math.prod(code_shape), decoder
     hidden = list(hidden_layer_sizes)
-    encoder = _mlp([n_features, *hidden], activation)
+    encoder = _mlp([n_inputs, *hidden], activation)
     decoder = nn.Sequential(_mlp([latent_dim, *hidden[::-1]], activation),
                             layer(nn.Linear, ([latent_dim, *hidden[::-1]])[-1], n_features))
-    return encoder, (hidden[-1] if hidden else n_features), decoder
+    return encoder, (hidden[-1] if hidden else n_inputs), decoder
 
 
 def user_network(factory, name, n_features, latent_dim, n_inputs, seed):

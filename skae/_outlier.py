@@ -6,7 +6,8 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, OutlierMixin, _fit_context, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._set_output import ADAPTERS_MANAGER, _get_output_config
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
 from ._onnx_graphs import DetectorOnnx
@@ -238,8 +239,42 @@ class AutoencoderOutlierDetector(OutlierMixin, MetaEstimatorMixin, DetectorOnnx,
         """
         check_is_fitted(self)
         if method == "reconstruction":  # any estimator with feature_errors(X)
-            return self.estimator_.feature_errors(X)
-        return self.estimator_.feature_errors(X, method=method)
+            errors = self.estimator_.feature_errors(X)
+        else:
+            errors = self.estimator_.feature_errors(X, method=method)
+        container = _get_output_config("transform", self)["dense"]
+        if container == "default":
+            return errors
+        return ADAPTERS_MANAGER.adapters[container].create_container(
+            errors, X, columns=_check_feature_names_in(self, None))
+
+    def set_output(self, *, transform=None):
+        """Set the container of :meth:`feature_errors`' output.
+
+        A detector has no ``transform``; its table-shaped output is
+        :meth:`feature_errors`, one column per input feature, which this
+        sets as scikit-learn's transformers set theirs.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            ``"default"``: a NumPy array; ``"pandas"`` or ``"polars"``: a
+            DataFrame whose columns are the input features' names
+            (``feature_names_in_``, else ``x0, x1, ...``); None leaves the
+            setting unchanged.
+
+        Returns
+        -------
+        self : AutoencoderOutlierDetector
+            This detector.
+        """
+        if transform is None:
+            return self
+        if transform not in ("default", "pandas", "polars"):
+            raise ValueError("set_output(transform=...) takes 'default', 'pandas' or "
+                             f"'polars'; got {transform!r}.")
+        self._sklearn_output_config = {"transform": transform}
+        return self
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

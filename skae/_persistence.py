@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import __version__
 from ._autoencoder import AutoencoderTransformer
+from ._imputer import AutoencoderImputer
 from ._outlier import AutoencoderOutlierDetector
 from ._structure import Projection
 from ._table import Schema
@@ -26,9 +27,12 @@ from ._vae import VAETransformer
 __all__ = ["load", "save"]
 
 _FORMAT = "skae"
-_FORMAT_VERSION = 3
+_FORMAT_VERSION = 4
+#: Older formats this skae still reads (format 3 had no imputer and no
+#: leaf state; its files read as format 4's).
+_READABLE_VERSIONS = (3, 4)
 _ESTIMATORS = {cls.__name__: cls for cls in (
-    AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector)}
+    AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector, AutoencoderImputer)}
 # Fitted attributes beyond the net and the curves, by estimator.
 _SCALARS = ("n_features_in_", "n_iter_", "device_", "offset_")
 _NETWORKS = ("encoder", "decoder")
@@ -57,7 +61,8 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : AutoencoderTransformer, VAETransformer or AutoencoderOutlierDetector
+    estimator : AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector or \
+AutoencoderImputer
         A fitted estimator (a detector around one of the transformers).
     path : str or path-like
         File to write (conventionally ``*.skae``).
@@ -119,6 +124,8 @@ def _document(estimator):
         "schema": json.dumps(None if estimator._schema is None
                              else estimator._schema.to_plain()),
         "history": json.dumps(list(net.history)),
+        # A leaf's own fitted state (the imputer's kept columns, indicator).
+        "state": json.dumps(_plain_dict(estimator._fitted_state())),
         "curves": curves,
         # transform_neighbors: the training rows' search points and codes
         # (not the rows: 50 values a row for wide dense rows).
@@ -184,9 +191,9 @@ def _read(path):
             from None
     if not isinstance(document, dict) or document.get("format") != _FORMAT:
         raise _refuse(path, "it has no skae header")
-    if document.get("format_version") != _FORMAT_VERSION:
+    if document.get("format_version") not in _READABLE_VERSIONS:
         raise _refuse(path, f"file format {document.get('format_version')!r}, this skae reads "
-                            f"format {_FORMAT_VERSION}")
+                            f"formats {', '.join(map(str, _READABLE_VERSIONS))}")
     saved = str(document.get("skae_version"))
     if saved.split(".")[:2] != __version__.split(".")[:2]:
         raise ValueError(f"{path} was saved by skae {saved}; this is skae {__version__}. Load it "
@@ -208,7 +215,8 @@ def load(path, *, encoder=None, decoder=None):
 
     Returns
     -------
-    estimator : AutoencoderTransformer, VAETransformer or AutoencoderOutlierDetector
+    estimator : AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector or \
+AutoencoderImputer
         The fitted estimator, on the CPU when it was saved on a CUDA device
         that this machine lacks.
 
@@ -243,6 +251,7 @@ def _rebuild(document, path, networks):
             estimator = cls(**params)
             schema = json.loads(document["schema"])
             estimator._schema = None if schema is None else Schema.from_plain(schema)
+            estimator._restore_fitted_state(json.loads(document.get("state", "{}")))
             _restore_net(estimator, document, fitted)
         estimator._validate_params()
     except _Missing as exc:
@@ -282,5 +291,6 @@ def _restore_net(estimator, document, fitted):
     estimator.net_ = net
     if "embedding_" in document.get("embedding", {}):
         estimator.embedding_ = document["embedding"]["embedding_"].numpy()
-    estimator._set_neighbours(None)
-    _restore_neighbours(estimator, document.get("neighbours", {}))
+    if hasattr(estimator, "_set_neighbours"):  # the transformers
+        estimator._set_neighbours(None)
+        _restore_neighbours(estimator, document.get("neighbours", {}))

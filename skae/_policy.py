@@ -12,7 +12,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler, PrintLog
 
-from ._batches import SeededSplit, n_validation
+from ._holdout import EntrySplit, SeededSplit, n_validation
 
 __all__ = ["EarlyStoppingFromStart", "EpochLog", "LossGuard", "Schedule", "auto_batch_size",
            "auto_lr", "training_policy"]
@@ -43,7 +43,7 @@ def auto_lr(batch_size):
 
 def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weight_decay,
                     early_stopping, validation_fraction, patience, device, seed, verbose,
-                    precision):
+                    precision, holdout="rows", column_of=None):
     """skorch keyword arguments of the training every skae estimator uses.
 
     AdamW with decoupled ``weight_decay``, its fused step (one kernel per
@@ -57,9 +57,18 @@ def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weigh
     seeded holdout of ``validation_fraction`` for early stopping that keeps
     the best weights, the untrained start included (off when ``n_samples``
     leaves either part empty); a guard against diverging losses.
+    ``holdout="entries"`` holds out ``validation_fraction`` of the observed
+    entries instead (an :class:`~skae._holdout.EntrySplit`, ``column_of``
+    its columns' groups): every row trains, with those entries hidden.
     """
     callbacks = [("loss_guard", LossGuard())]
+    by_entry = holdout == "entries" and early_stopping and n_samples > 0
     n_valid = n_validation(n_samples, validation_fraction) if early_stopping else 0
+    if holdout == "entries":  # every row trains
+        split = EntrySplit(validation_fraction, seed, column_of) if by_entry else None
+        n_valid = 0
+    else:
+        split = SeededSplit(validation_fraction, seed) if n_valid else None
     if batch_size == "auto":
         batch_size = auto_batch_size(n_samples - n_valid)
     if lr == "auto":
@@ -73,10 +82,10 @@ def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weigh
         epochs = max(PLATEAU_PATIENCE, math.ceil(PLATEAU_ROWS / max(n_samples - n_valid, 1)))
         callbacks.append(("lr_schedule", Schedule(
             policy=torch.optim.lr_scheduler.ReduceLROnPlateau,
-            monitor="valid_loss" if n_valid else "train_loss", factor=PLATEAU_FACTOR,
+            monitor="valid_loss" if split else "train_loss", factor=PLATEAU_FACTOR,
             patience=epochs, threshold=PLATEAU_THRESHOLD, threshold_mode="rel",
             event_name=None)))
-    if n_valid:
+    if split:
         callbacks.append(("early_stopping", EarlyStoppingFromStart(
             monitor="valid_loss", patience=patience, threshold=0.0,
             threshold_mode="abs", load_best=True)))
@@ -84,7 +93,7 @@ def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weigh
         max_epochs=max_epochs, batch_size=batch_size, lr=lr,
         optimizer=torch.optim.AdamW, optimizer__weight_decay=weight_decay,
         optimizer__fused=True,
-        train_split=SeededSplit(validation_fraction, seed) if n_valid else None,
+        train_split=split,
         callbacks=callbacks, device=device, verbose=verbose, seed=seed, precision=precision,
     )
 

@@ -2,20 +2,21 @@
 
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder
 from ._checks import extend_init
 from ._docstrings import fill_docstring
 from ._linear_start import MIN_VARIANCE
-from ._modules import VAEModule
-from ._net import VAENet
+from ._transformer import _BaseTransformer
+from ._vae_module import VAEModule
+from ._vae_net import VAENet
 
 
 @fill_docstring
-class VAETransformer(_BaseAutoencoder):
+class VAETransformer(_BaseTransformer):
     """Variational autoencoder (VAE) as a transformer and generative model.
 
     The encoder gives a diagonal Gaussian posterior q(z | x) over a
@@ -49,6 +50,7 @@ class VAETransformer(_BaseAutoencoder):
         cross-entropy), for data in [0, 1].
 
     {training}
+    {structure}
     beta : float, default=1.0
         Weight of the KL term in the training loss (a beta-VAE when != 1).
         :meth:`score_samples` always reports the true ELBO (beta = 1).
@@ -78,22 +80,20 @@ class VAETransformer(_BaseAutoencoder):
     """
 
     _parameter_constraints: dict = {
-        **_BaseAutoencoder._parameter_constraints,
+        **_BaseTransformer._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
     }
 
-    __init__ = extend_init(_BaseAutoencoder.__init__, beta=1.0)
+    __init__ = extend_init(_BaseTransformer.__init__, beta=1.0)
 
     def _build_net(self, module_kwargs, policy):
         return VAENet(VAEModule, **module_kwargs, beta=self.beta, **policy)
 
-    def _start_maps(self, start, module):
+    def _start_maps(self, start):
         # Probabilistic PCA; the decoder variance has a floor relative to the
         # data's variance, so that a perfect reconstruction cannot drive the
         # likelihood to infinity.
         floor = {"min_variance": MIN_VARIANCE * max(start.internal_variance, 1e-12)}
-        if not module.linear_path:
-            return {"center": start.center, "scale": start.scale, **floor}
         return {**start.ppca_maps(self.latent_dim), **floor}
 
     @validate_params(
@@ -113,7 +113,9 @@ class VAETransformer(_BaseAutoencoder):
             Number of samples to generate.
 
         random_state : int, RandomState instance or None, default=None
-            Seed of the prior draws; None uses numpy's global random state.
+            Seed of the prior draws; None draws a fresh seed from the
+            operating system, as every skae method that draws does
+            (numpy's global random state is neither used nor changed).
 
         Returns
         -------
@@ -121,6 +123,7 @@ class VAETransformer(_BaseAutoencoder):
             Generated samples, float64.
         """
         check_is_fitted(self)
-        rng = check_random_state(random_state)
+        rng = np.random.default_rng() if random_state is None else \
+            check_random_state(random_state)
         z = rng.standard_normal((n_samples, self._n_features_out))
         return self.inverse_transform(z)

@@ -19,8 +19,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skae import AutoencoderTransformer, VAETransformer, resolve_device
-from skae._modules import _moment_matched_draws
 from skae._policy import auto_batch_size, auto_lr
+from skae._vae_module import _moment_matched_draws
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=4, random_state=0)
 ESTIMATORS = [AutoencoderTransformer, VAETransformer]
@@ -579,3 +579,13 @@ def test_the_training_step_is_adamws_fused_step(small_X):
         est, X, lr=1e-3, weight_decay=1e-4, foreach=False, fused=False)
     for a, b in zip(ours, theirs, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_sample_without_a_seed_draws_fresh_and_leaves_numpys_global_state(small_X):
+    vae = VAETransformer(2, max_epochs=2, random_state=0).fit(small_X)
+    np.random.seed(1)  # noqa: NPY002 (the global state itself)
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    first, second = vae.sample(3), vae.sample(3)
+    assert not np.array_equal(first, second)  # a fresh seed from the OS each call
+    np.testing.assert_array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    np.testing.assert_array_equal(vae.sample(3, random_state=0), vae.sample(3, random_state=0))

@@ -108,13 +108,13 @@ def test_seeded_fits_repeat_and_leave_global_state_alone(holed):
 
 
 def test_the_untrained_start_imputes_column_means(holed):
-    X_missing, hidden = holed
-    imputer = AutoencoderImputer(**FAST).fit(X_missing)
-    imputer.net_.initialize()  # fresh weights, same standardization
-    imputer.net_.module_.set_standardization(np.nanmean(X_missing, axis=0),
-                                             np.ones(64))
+    X_missing, _ = holed
+    # With a code as wide as the rows, the linear start is the identity on
+    # the observed values: the column means fill the holes.
+    imputer = AutoencoderImputer(**{**FAST, "latent_dim": 64}).fit(X_missing)
+    imputer.net_ = imputer._start(X_missing)  # fresh weights at the linear start
     np.testing.assert_allclose(imputer.transform(X_missing),
-                               SimpleImputer().fit_transform(X_missing), atol=1e-6)
+                               SimpleImputer().fit_transform(X_missing), atol=1e-5)
 
 
 def test_raw_columns_of_any_scale_are_imputed_no_worse_than_the_mean():
@@ -195,3 +195,44 @@ def test_ratings_predicts_held_out_ratings_better_than_knn_and_rank_tuned_svd_is
     # A truncated SVD told the true rank is the better model of a low-rank
     # matrix; the autoencoder is within 1.4 times of it without being told.
     assert svd_true_rank < ours < 1.4 * svd_true_rank
+
+
+# ------------------------------------------------- one product with the others
+def test_the_imputer_trains_by_the_shared_policy(holed):
+    from sklearn.exceptions import ConvergenceWarning
+
+    X_missing, _ = holed
+    with pytest.warns(ConvergenceWarning, match="max_epochs=2"):
+        imputer = AutoencoderImputer(**{**FAST, "max_epochs": 2}).fit(X_missing)
+    # batch_size and lr "auto": 64 rows and 1e-3 on small data.
+    assert imputer.net_.batch_size == 64 and imputer.net_.lr == pytest.approx(1e-3)
+    plateau = AutoencoderImputer(lr_schedule="plateau", **FAST).fit(X_missing)
+    assert "lr_schedule" in dict(plateau.net_.callbacks_)
+    bf16 = AutoencoderImputer(precision="bf16", **FAST).fit_transform(X_missing)
+    assert np.isfinite(bf16).all()
+
+
+def test_held_out_entries_are_fixed_per_entry_and_never_trained_on(holed):
+    from skae._holdout import EntrySplit
+
+    X = torch.as_tensor(holed[0], dtype=torch.float32)
+    split = EntrySplit(0.1, seed=3)
+    rows = torch.arange(len(X))
+    kept, held_out = split.split(X, rows)
+    again = split.split(X[50:80], rows[50:80])  # another batch: the same entries
+    torch.testing.assert_close(again[0], kept[50:80], equal_nan=True)
+    observed = ~torch.isnan(X)
+    share = float((~torch.isnan(held_out)).sum() / observed.sum())
+    assert 0.08 < share < 0.12
+    assert not (~torch.isnan(kept) & ~torch.isnan(held_out)).any()
+
+
+def test_inverse_transform_puts_the_holes_back(holed):
+    X_missing, _ = holed
+    plain = AutoencoderImputer(**FAST).fit(X_missing)
+    with pytest.raises(ValueError, match="add_indicator=True"):
+        plain.inverse_transform(plain.transform(X_missing))
+    imputer = AutoencoderImputer(add_indicator=True, missing_values=-1, **FAST)
+    X_placeholder = np.where(np.isnan(X_missing), -1.0, X_missing)
+    back = imputer.inverse_transform(imputer.fit_transform(X_placeholder))
+    np.testing.assert_array_equal(back, X_placeholder)

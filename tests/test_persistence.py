@@ -164,3 +164,34 @@ def test_transform_neighbors_keeps_search_points_and_codes_not_the_rows(sparse, 
         assert os.path.getsize(path) < rows_bytes / 2
         assert len(pickle.dumps(est)) < rows_bytes / 2
         assert not any(value is X for value in vars(est).values())
+
+
+@pytest.mark.parametrize("settings", [
+    dict(add_indicator=True), dict(keep_empty_features=True), dict(missing_values=-1.0)])
+def test_the_imputer_round_trips(small_X, tmp_path, settings):
+    from skae import AutoencoderImputer
+    from skae.datasets import hide_at_random
+
+    X, hidden = hide_at_random(small_X, 0.2, random_state=0)
+    X[:, 5] = np.nan  # a column without any observed value
+    if settings.get("missing_values") == -1.0:
+        X = np.where(np.isnan(X), -1.0, X)
+    est = AutoencoderImputer(latent_dim=8, **FAST, **settings).fit(X)
+    skae.save(est, tmp_path / "m.skae")
+    loaded = skae.load(tmp_path / "m.skae")
+    np.testing.assert_array_equal(loaded.transform(X), est.transform(X))
+    np.testing.assert_array_equal(loaded.get_feature_names_out(), est.get_feature_names_out())
+    params, saved = loaded.get_params(), est.get_params()
+    np.testing.assert_equal(params.pop("missing_values"), saved.pop("missing_values"))
+    assert params == saved
+
+
+def test_a_file_of_the_previous_format_still_loads(small_X, tmp_path):
+    path = tmp_path / "m.skae"
+    est = AutoencoderTransformer(2, **FAST).fit(small_X)
+    skae.save(est, path)
+    document = torch.load(path, weights_only=True)
+    document["format_version"] = 3  # what skae wrote before the imputer was savable
+    del document["state"]
+    torch.save(document, path)
+    np.testing.assert_array_equal(skae.load(path).transform(small_X), est.transform(small_X))

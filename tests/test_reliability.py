@@ -17,8 +17,8 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from skae import AutoencoderOutlierDetector, AutoencoderTransformer, VAETransformer
-from skae._modules import _moment_matched_draws
 from skae._net import AutoencoderNet
+from skae._vae_module import _moment_matched_draws
 
 FAST = dict(hidden_layer_sizes=(16,), max_epochs=4, random_state=0)
 

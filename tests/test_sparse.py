@@ -53,11 +53,18 @@ def test_sparse_input_is_checked_like_dense_input(sparse_X):
         fitted.transform(bad)
 
 
-def test_the_imputer_asks_for_dense_data(sparse_X):
+def test_the_imputer_fills_the_stored_nan_of_a_sparse_matrix(sparse_X):
     from skae import AutoencoderImputer
 
-    with pytest.raises(TypeError, match="dense data is required"):
-        AutoencoderImputer().fit(sparse_X)
+    holed = sparse_X.tocsr(copy=True).astype(np.float64)
+    holed.data[::7] = np.nan  # stored NaN are holes; implicit zeros are observed
+    settings = dict(hidden_layer_sizes=(16,), latent_dim=8, max_epochs=3, random_state=0)
+    filled = AutoencoderImputer(**settings).fit(holed).transform(holed)
+    dense = AutoencoderImputer(**settings).fit(holed.toarray()).transform(holed.toarray())
+    assert sp.issparse(filled) and filled.nnz == holed.nnz
+    np.testing.assert_allclose(filled.toarray(), dense, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="stored NaN"):
+        AutoencoderImputer(missing_values=0).fit(holed)
 
 
 _MEMORY_SCRIPT = PREAMBLE + textwrap.dedent("""
@@ -101,10 +108,10 @@ def test_wide_sparse_data_starts_from_the_same_principal_axes(shape, monkeypatch
 
     X = np.random.default_rng(0).random(shape)
     X[X < 0.9] = 0
-    dense = linear.linear_start(X, 5, linear=True)
+    dense = linear.linear_start(X, 5, internal=True, axes=True)
     # Past this width the axes come from ARPACK on the matrix, centred implicitly.
     monkeypatch.setattr(linear, "_MAX_COVARIANCE_FEATURES", 100)
-    sparse = linear.linear_start(sp.csr_matrix(X), 5, linear=True)
+    sparse = linear.linear_start(sp.csr_matrix(X), 5, internal=True, axes=True)
     np.testing.assert_allclose(sparse.sd, dense.sd, rtol=1e-5)
     np.testing.assert_allclose(np.abs(sparse.axes @ dense.axes.T), np.eye(5), atol=1e-4)
     assert sparse.scale == pytest.approx(dense.scale)

@@ -6,6 +6,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import skae
 from skae import (
@@ -258,3 +259,17 @@ def test_unseen_categories_at_transform_warn_and_still_give_codes(complete):
     with pytest.warns(UserWarning, match="Atlantis"):
         codes = model.transform(new)
     assert np.isfinite(codes).all()
+
+
+def test_users_networks_on_a_table_leave_one_hot_and_boolean_columns_unscaled(complete):
+    # The internal space is one decision: numbers share one scale, one-hot
+    # and boolean columns keep their 0/1 values, whatever the network.
+    from networks import TanhEncoder
+
+    frame = complete.sample(60, random_state=0)
+    built_in = AutoencoderTransformer(2, **FAST).fit(frame)
+    users = AutoencoderTransformer(2, encoder=TanhEncoder, **FAST).fit(frame)
+    scale = built_in.net_.module_.scale
+    numeric = torch.as_tensor(built_in._schema.numeric_mask())
+    assert torch.all(scale[~numeric] == 1) and torch.all(scale[numeric] == scale[numeric][0])
+    torch.testing.assert_close(users.net_.module_.scale, scale)
