@@ -1,11 +1,12 @@
 """Imputation: AutoencoderImputer against scikit-learn's imputers, and a ratings matrix.
 
-    python benchmarks/bench_imputation.py [--mnist-dir DIR] [--mnist-rows 10000]
+    python benchmarks/bench_imputation.py [--mnist-dir DIR] [--mnist-rows 10000] [--masks 3]
 
 First table: each dataset with a fraction of its entries hidden completely at
-random (``skae.datasets.hide_at_random``, seed 0), every imputer fitted on the
-data with holes; RMSE on the hidden entries and wall seconds of
-``fit_transform``. digits is scaled to [0, 1], breast_cancer and wine are
+random (``skae.datasets.hide_at_random``, seeds 0 to ``--masks`` - 1), every
+imputer fitted on the data with holes (``random_state`` the mask's seed);
+RMSE on the hidden entries (the mean over the masks, and its range) and wall
+seconds of ``fit_transform`` (the mean). digits is scaled to [0, 1], breast_cancer and wine are
 standardized, MNIST (when its directory is given) is the first
 ``--mnist-rows`` training images in [0, 1] (``IterativeImputer`` there in
 3 rounds over the 50 most correlated columns: all 784 take too long).
@@ -44,26 +45,32 @@ def datasets(args):
         yield f"MNIST {args.mnist_rows}", X[:args.mnist_rows]
 
 
-def imputers(n_features):
+def imputers(n_features, seed):
     yield "mean", SimpleImputer()
     yield "KNNImputer", KNNImputer()
     # Chained regressions over all 784 MNIST columns took more than 15 minutes
     # here: on wide data, 3 rounds over the 50 most correlated columns each.
     wide = n_features > 100
     yield "IterativeImputer", IterativeImputer(
-        random_state=0, n_nearest_features=50 if wide else None, max_iter=3 if wide else 10)
-    yield "AutoencoderImputer", AutoencoderImputer(random_state=0)
+        random_state=seed, n_nearest_features=50 if wide else None, max_iter=3 if wide else 10)
+    yield "AutoencoderImputer", AutoencoderImputer(random_state=seed)
 
 
 def imputation_table(args):
     table = Table([("data", 14, ""), ("missing", 9, ""), ("method", 20, ""),
-                   ("RMSE", 7, ".3f"), ("fit_transform s", 17, ".1f")])
+                   ("RMSE", 7, ".3f"), ("  range", 15, ""), ("fit_transform s", 17, ".1f")])
     for name, X in datasets(args):
         for rate in (0.2, 0.5):
-            X_missing, hidden = hide_at_random(X, rate, random_state=0)
-            for method, imputer in imputers(X.shape[1]):
-                seconds, filled = timed(imputer.fit_transform, X_missing)
-                table.row(name, f"{rate:.0%}", method, rmse(X, filled, hidden), seconds)
+            runs = {}
+            for seed in range(args.masks):
+                X_missing, hidden = hide_at_random(X, rate, random_state=seed)
+                for method, imputer in imputers(X.shape[1], seed):
+                    seconds, filled = timed(imputer.fit_transform, X_missing)
+                    runs.setdefault(method, []).append((rmse(X, filled, hidden), seconds))
+            for method, results in runs.items():
+                errors, seconds = np.asarray(results).T
+                table.row(name, f"{rate:.0%}", method, errors.mean(),
+                          f"  {errors.min():.3f}-{errors.max():.3f}", seconds.mean())
 
 
 def ratings_table():
@@ -90,6 +97,7 @@ def ratings_table():
 def main():
     p = parser(__doc__, mnist=True)
     p.add_argument("--mnist-rows", type=int, default=5_000)
+    p.add_argument("--masks", type=int, default=1, help="masks per dataset and rate")
     args = p.parse_args()
     warnings.simplefilter("ignore")  # IterativeImputer's convergence warnings
     imputation_table(args)

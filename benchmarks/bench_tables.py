@@ -396,6 +396,7 @@ def main():
     p.add_argument("--plant-seeds", type=int, nargs="+", default=list(range(20)))
     p.add_argument("--skip-fair", action="store_true", help="penguins only")
     p.add_argument("--skip-imputation", action="store_true", help="no imputation table")
+    p.add_argument("--imputation-only", action="store_true", help="the imputation table alone")
     p.add_argument("--splits", type=int, default=1,
                    help="train/test splits (seeds 0, 1, ...) of the reduction, averaged")
     args = p.parse_args()
@@ -408,6 +409,8 @@ def main():
                        ("num. RMSE (sd)", 16, ".3f"), ("s", 7, ".1f")])
         for name, frame, categorical, _, _ in data:
             imputation(name, frame, categorical, args.seeds, table)
+    if args.imputation_only:
+        return
     print("\nReduction: held-out rows, numbers in standard deviations, "
           f"means over {args.splits} split(s)")
     table = Table([("data", 10, ""), ("k", 3, "d"), ("  method", 25, ""),

@@ -80,20 +80,25 @@ class LinearStart:
         """The linear start of rows with holes, whose encoder reads each
         row's values and its mask of observed ones (``2 * n_features``
         inputs): the decoder at zero, so the untrained network imputes the
-        column means, and the encoder the identity on its inputs where the
-        code is that wide (the linear path, beside the code, is then as wide
-        as its inputs; it holds the values and the mask, and
-        the decoder learns a linear map of both, as a regression imputer
-        does), else the leading principal axes of the values. The identity
-        imputed better than the axes of a wide code (breast_cancer and wine,
-        eight masks each): Adam's steps, even per coordinate, grow the
-        small principal directions as fast as the large ones."""
+        column means, and the encoder the identity on its first inputs
+        where the code holds all the values (the linear path, beside the
+        code, is at most as wide as its inputs; it holds the values and as
+        much of the mask as fits, and the decoder learns a linear map of
+        them, as a regression imputer does), else the leading principal
+        axes of the values. The identity imputed better than the axes of a
+        wide code (breast_cancer and wine, eight masks each; the sparse
+        ratings of ``skae.datasets.synthetic_ratings``): Adam's steps, even
+        per coordinate, grow the small principal directions as fast as the
+        large ones. On MNIST's 784 columns and a code of 256, the axes
+        imputed better than the old direct map of the inputs."""
         p = len(self.center)
-        if latent_dim >= 2 * p:  # the module's linear path is then 2p wide
-            return {"encoder_weight": np.eye(2 * p), "decoder_weight": np.zeros((p, 2 * p))}
-        encoder = self._place(latent_dim, np.ones(self._live().sum()),
-                              np.zeros(self._live().sum()))[0]
-        return {"encoder_weight": encoder, "decoder_weight": np.zeros((p, latent_dim))}
+        width = min(latent_dim, 2 * p)  # the module's linear path, beside the code
+        if latent_dim >= p:  # all the values, and as much of the mask as fits
+            encoder = np.eye(width, 2 * p)
+        else:
+            encoder = self._place(latent_dim, np.ones(self._live().sum()),
+                                  np.zeros(self._live().sum()))[0]
+        return {"encoder_weight": encoder, "decoder_weight": np.zeros((p, width))}
     def ppca_maps(self, latent_dim):
         """Arguments of ``VAEModule.set_linear_start``: the maximum-likelihood
         probabilistic PCA (Tipping & Bishop, 1999) as a linear Gaussian VAE,
@@ -254,9 +259,9 @@ def linear_start(X, latent_dim, *, internal, axes, seed=0, numeric=None, holes=F
     if not internal:
         var = _moments(X, scatter=False)[1] if n > 1 else np.zeros(p)
         return LinearStart(np.zeros(p), 1.0, internal_variance=float(np.mean(var)))
-    # Rows with holes and a code twice their width start from the identity
+    # Rows with holes and a code as wide start from the identity
     # (LinearStart._imputing_maps): no axes to find.
-    identity = holes and latent_dim >= 2 * p
+    identity = holes and latent_dim >= p
     mean, var, scatter = _moments(X, scatter=axes and not identity, holes=holes)
     numeric = np.ones(p, bool) if numeric is None else np.asarray(numeric, bool)
     if holes:

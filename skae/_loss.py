@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._kinds import KINDS
+
 __all__ = ["LOSSES", "BinaryCrossEntropy", "SquaredError", "TableLoss", "get_loss"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -145,20 +147,21 @@ class BinaryCrossEntropy:
 
 
 class TableLoss:
-    """The loss of a table of numeric, boolean and categorical columns (see
-    ``skae._table``), one value per original column: the squared error of a
-    numeric column (in the internal space, as :class:`SquaredError`), the
-    binary cross-entropy of a boolean column's logit (a Bernoulli decoder),
-    the cross-entropy of a categorical column's logits over its one-hot
-    group (a softmax decoder). A row's loss is the mean over its columns;
-    missing entries (NaN, a whole group for a categorical column) count
-    nothing where the loss is masked (:meth:`masked_mean`, the imputer's).
+    """The loss of a table of columns of several kinds (``skae._kinds``:
+    numbers, booleans, categories), one value per original column, each
+    its kind's: the squared error of a number (in the internal space, as
+    :class:`SquaredError`), the binary cross-entropy of a boolean's logit
+    (a Bernoulli decoder), the cross-entropy of a category's logits over
+    its one-hot group (a softmax decoder). A row's loss is the mean over
+    its columns; missing entries (NaN, a whole group for a categorical
+    column) count nothing where the loss is masked (:meth:`masked_mean`,
+    the imputer's).
 
     Parameters
     ----------
     groups : list of (kind, start, stop)
-        Each original column's kind ("numeric", "boolean", "categorical")
-        and its encoded columns.
+        Each original column's kind (a key of ``skae._kinds.KINDS``) and
+        its encoded columns.
     """
 
     name = "table"
@@ -167,13 +170,14 @@ class TableLoss:
 
     def __init__(self, groups):
         self.groups = [(str(kind), int(start), int(stop)) for kind, start, stop in groups]
-        self.numeric = [start for kind, start, _ in self.groups if kind == "numeric"]
-        self.boolean = [start for kind, start, _ in self.groups if kind == "boolean"]
-        self.categorical = [(start, stop) for kind, start, stop in self.groups
-                            if kind == "categorical"]
+        # The columns of each kind, in KINDS' order: the scaled (Gaussian) first.
+        self.kinds = [(kind, [(start, stop) for name, start, stop in self.groups
+                              if name == kind.name])
+                      for kind in KINDS.values() if any(g[0] == kind.name for g in self.groups)]
         # Where each original column's value goes in per_column's output.
-        self._order = [i for kind in ("numeric", "boolean", "categorical")
-                       for i, group in enumerate(self.groups) if group[0] == kind]
+        self._order = [i for kind, _ in self.kinds
+                       for i, group in enumerate(self.groups) if group[0] == kind.name]
+        self.numeric = [start for kind, start, _ in self.groups if KINDS[kind].scaled]
         self._numeric_columns = self._order[:len(self.numeric)]
 
     def spec(self):
@@ -182,31 +186,15 @@ class TableLoss:
 
     def link(self, raw):
         out = raw.clone()
-        if self.boolean:
-            out[:, self.boolean] = torch.sigmoid(raw[:, self.boolean])
-        for start, stop in self.categorical:
-            out[:, start:stop] = torch.softmax(raw[:, start:stop], dim=-1)
+        for kind, spans in self.kinds:
+            kind.link(out, raw, spans)
         return out
 
     def _parts(self, raw, target):
-        """Per-row losses of the numeric, boolean and categorical columns
-        (NaN where the target is missing), in that order."""
-        # Missing targets enter as 0 and come out as NaN (t * 0): the NaN
-        # never reaches the gradient, which a masked mean then drops.
-        parts = []
-        if self.numeric:
-            t = target[:, self.numeric]
-            parts.append((raw[:, self.numeric] - torch.nan_to_num(t)) ** 2 + t * 0)
-        if self.boolean:
-            t = target[:, self.boolean]
-            parts.append(nn.functional.binary_cross_entropy_with_logits(
-                raw[:, self.boolean], torch.nan_to_num(t), reduction="none")
-                + t * 0)  # NaN where missing
-        for start, stop in self.categorical:
-            t = target[:, start:stop]
-            log_p = torch.log_softmax(raw[:, start:stop], dim=-1)
-            parts.append(-(torch.nan_to_num(t) * log_p).sum(-1, keepdim=True) + t[:, :1] * 0)
-        return torch.cat(parts, dim=-1)
+        """Per-row losses of each original column (NaN where the target is
+        missing), the columns of each kind together, in ``kinds``' order."""
+        return torch.cat([kind.losses(raw, target, spans) for kind, spans in self.kinds],
+                         dim=-1)
 
     def per_column(self, raw, target):
         """The loss of each original column, (n_rows, n_columns)."""
@@ -230,8 +218,8 @@ class TableLoss:
 
     def log_likelihood(self, raw, target, variance):
         """log p(target | raw) per row (nats): Gaussian numeric columns of
-        the given variance, Bernoulli booleans, categorical categories."""
-        # The booleans' and categories' parts are their negative log-likelihoods.
+        the given variance, and the other kinds' likelihoods."""
+        # The other kinds' parts are their negative log-likelihoods.
         total = -self._parts(raw, target)[:, len(self.numeric):].sum(-1)
         if self.numeric:
             total = total + SquaredError().log_likelihood(
@@ -252,12 +240,10 @@ class TableLoss:
 
     def columns(self, n_features):
         """``(start, stop, choices)`` of each original column's encoded
-        columns: a boolean's two values, a category's one-hot rows, None
-        for a number."""
-        choices = {"numeric": lambda width: None,
-                   "boolean": lambda width: torch.tensor([[0.0], [1.0]]),
-                   "categorical": torch.eye}
-        return [(start, stop, choices[kind](stop - start)) for kind, start, stop in self.groups]
+        columns: the values its kind can take (a boolean's two, a
+        category's one-hot rows), None for a number."""
+        return [(start, stop, KINDS[kind].choices(stop - start))
+                for kind, start, stop in self.groups]
 
     column_of = SquaredError.column_of
 

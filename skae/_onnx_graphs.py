@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import is_nan
+from ._kinds import KINDS
 from ._onnx import current_method, network_graph, splice
 
 __all__ = ["DetectorOnnx", "ImputerOnnx", "OnnxMixin", "TransformerOnnx"]
@@ -82,37 +83,18 @@ def _decode(module, codes):
 
 def _encode_table(build, inputs, schema):
     """A table's columns (skl2onnx's inputs, one per DataFrame column) as
-    the encoded float32 rows the network takes: numbers and booleans cast,
-    each categorical column one-hot by ai.onnx.ml's ``OneHotEncoder`` over
-    its fitted categories (an unseen one: all zeros, as in Python)."""
-    from onnx import TensorProto
-
+    the encoded float32 rows the network takes, each column as its kind
+    encodes it (``skae._kinds``: numbers and booleans cast, a categorical
+    column one-hot)."""
     names = [variable.raw_name for variable in inputs]
     if names != [str(column.name) for column in schema.columns]:
         raise ValueError(f"the sample's columns {names} are not the fitted table's "
                          f"{[str(c.name) for c in schema.columns]}: give a DataFrame of the "
                          "fitted columns, in order.")
-    parts = []
-    for variable, column in zip(inputs, schema.columns, strict=True):
-        name, kind = variable.full_name, type(variable.type).__name__
-        if column.kind != "categorical":
-            parts.append(name if kind == "FloatTensorType"
-                         else build.node("Cast", [name], to=TensorProto.FLOAT))
-            continue
-        if kind == "StringTensorType":
-            categories = {"cats_strings": [str(c) for c in column.categories]}
-        elif all(float(c).is_integer() for c in column.categories):
-            categories = {"cats_int64s": [int(c) for c in column.categories]}
-            if kind != "Int64TensorType":
-                name = build.node("Cast", [name], to=TensorProto.INT64)
-        else:
-            raise ValueError(f"categorical column {column.name!r} has categories that are "
-                             "neither strings nor integers: ONNX's OneHotEncoder takes those.")
-        hot = build.node("OneHotEncoder", [name], op_domain="ai.onnx.ml", op_version=1,
-                         zeros=1, **categories)
-        width = build.constant("skae_width", [-1, column.width], TensorProto.INT64, np.int64)
-        parts.append(build.node("Reshape", [hot, width]))
-    return build.node("Concat", parts, axis=1)
+    return build.node("Concat", [KINDS[column.kind].onnx(build, variable.full_name,
+                                                         type(variable.type).__name__, column)
+                                 for variable, column in zip(inputs, schema.columns,
+                                                             strict=True)], axis=1)
 
 
 class _Builder:

@@ -10,7 +10,6 @@ warning). :class:`Schema` keeps what it needs to decode the network's output
 back to the user's columns, names, dtypes and categories.
 """
 
-import warnings
 from dataclasses import dataclass, replace
 from numbers import Integral
 
@@ -25,10 +24,9 @@ from ._frames import (
     polars_dtype,
     polars_name,
 )
+from ._kinds import KINDS, kind_of
 
-__all__ = ["BOOLEAN", "CATEGORICAL", "NUMERIC", "Column", "Schema"]
-
-NUMERIC, BOOLEAN, CATEGORICAL = "numeric", "boolean", "categorical"
+__all__ = ["Column", "Schema"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class Column:
     @property
     def width(self):
         """Encoded columns of this column."""
-        return len(self.categories) if self.kind == CATEGORICAL else 1
+        return KINDS[self.kind].width(self.categories)
 
     def to_plain(self):
         """This column as JSON-compatible plain data."""
@@ -59,19 +57,13 @@ def _plain(value):
 
 
 def _dtype_kind(series, name):
-    """The kind a column's dtype says (pandas Series ``name``); dates,
-    durations, periods, intervals and complex numbers are errors."""
-    import pandas as pd
-
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return BOOLEAN
-    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) \
-            or pd.api.types.is_string_dtype(dtype):
-        return CATEGORICAL
-    if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
-        raise kind_error(name, dtype)
-    return NUMERIC
+    """The kind a column's dtype says (pandas Series ``name``,
+    ``skae._kinds``); dates, durations, periods, intervals and complex
+    numbers are errors."""
+    kind = kind_of(series.dtype)
+    if kind is None:
+        raise kind_error(name, series.dtype)
+    return kind.name
 
 
 def _selected(categorical_features, names):
@@ -140,15 +132,13 @@ class Schema:
         if categorical_features is not None:
             for i, marked in enumerate(_selected(categorical_features, names)):
                 if marked:
-                    kinds[i] = CATEGORICAL
-        if all(kind == NUMERIC for kind in kinds):
+                    kinds[i] = "categorical"
+        if all(KINDS[kind].scaled for kind in kinds):
             return None
         columns = []
         for name, kind in zip(names, kinds, strict=True):
             series = frame[name]
-            categories = ()
-            if kind == CATEGORICAL:
-                categories = _categories(series, name)
+            categories = KINDS[kind].categories(series, name)
             dtype = polars_name(X[name]) if fitted_on == "polars" else str(series.dtype)
             columns.append(Column(name if isinstance(name, str) else int(name), kind,
                                   categories, dtype))
@@ -182,7 +172,7 @@ class Schema:
         """Which encoded columns are numeric."""
         mask = np.zeros(self.n_encoded, bool)
         for kind, start, stop in self.groups():
-            mask[start:stop] = kind == NUMERIC
+            mask[start:stop] = KINDS[kind].scaled
         return mask
 
     def frame_of(self, X):
@@ -207,21 +197,8 @@ class Schema:
         frame = self.frame_of(X)
         out = np.zeros((len(frame), self.n_encoded), dtype)
         for column, start in zip(self.columns, self.starts[:-1], strict=False):
-            values = frame[column.name]
-            if column.kind == NUMERIC:
-                out[:, start] = _numbers(values, column.name)
-            elif column.kind == BOOLEAN:
-                out[:, start] = _booleans(values, column.name)
-            else:
-                codes, unseen = _codes(values, column.categories)
-                if unseen and warn:
-                    warnings.warn(f"Column {column.name!r} has categories not seen during "
-                                  f"fit, encoded as none of them: {sorted(map(str, unseen))[:5]}.",
-                                  UserWarning, stacklevel=4)
-                block = out[:, start:start + column.width]
-                seen = codes >= 0
-                block[np.flatnonzero(seen), codes[seen]] = 1.0
-                block[codes == -2] = np.nan
+            out[:, start:start + column.width] = KINDS[column.kind].encode(
+                frame[column.name], column, warn)
         return out
 
     # -------------------------------------------------------------- decoding
@@ -236,17 +213,10 @@ class Schema:
 
         data = {}
         for column, start in zip(self.columns, self.starts[:-1], strict=False):
-            block = values[:, start:start + column.width]
             if self._polars_dtype(column):
                 column = replace(column, dtype=pandas_dtype(column.dtype))
-            if column.kind == NUMERIC:
-                data[column.name] = _numeric_series(block[:, 0], column.dtype)
-            elif column.kind == BOOLEAN:
-                data[column.name] = pd.Series(block[:, 0] > 0.5).astype(
-                    "boolean" if column.dtype == "boolean" else bool)
-            else:
-                labels = np.asarray(column.categories, dtype=object)[np.argmax(block, axis=1)]
-                data[column.name] = _categorical_series(labels, column)
+            data[column.name] = KINDS[column.kind].decode(
+                values[:, start:start + column.width], column)
         return self.as_fitted(pd.DataFrame(data), frame)
 
     def _polars_dtype(self, column):
@@ -271,7 +241,7 @@ class Schema:
         """Each categorical column's category probabilities in encoded
         ``values``: a dict of name to (n_rows, n_categories) arrays."""
         return {c.name: values[:, a:a + c.width] for c, a in zip(
-            self.columns, self.starts[:-1], strict=False) if c.kind == CATEGORICAL}
+            self.columns, self.starts[:-1], strict=False) if c.categories}
 
     def to_plain(self):
         return {"frame": self.frame, "columns": [c.to_plain() for c in self.columns]}
@@ -280,94 +250,3 @@ class Schema:
     def from_plain(cls, plain):
         return cls([Column(c["name"], c["kind"], tuple(c["categories"]), c["dtype"])
                     for c in plain["columns"]], plain["frame"])
-
-
-def _categories(series, name):
-    """The categories of a categorical column, in order: a pandas category
-    dtype's own, else the sorted distinct values; one category only, or
-    values of mixed types, are errors."""
-    import pandas as pd
-
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        categories = list(series.cat.categories)
-    else:
-        observed = series[series.notna()].tolist()
-        odd = next((v for v in observed if not isinstance(v, str | bool | int | float
-                                                          | np.generic)), None)
-        if odd is not None:
-            # The wording scikit-learn's check_dtype_object expects.
-            raise TypeError(f"Column {name!r} holds a {type(odd).__name__}: the argument must "
-                            "be a string or a number (a categorical column's values are "
-                            "strings, numbers or booleans).")
-        observed = list(dict.fromkeys(observed))
-        if len({type(v) for v in observed}) > 1 and not all(
-                isinstance(v, int | float | np.number) and not isinstance(v, bool)
-                for v in observed):
-            kinds = sorted({type(v).__name__ for v in observed})
-            raise ValueError(f"Column {name!r} mixes values of types {kinds}: make its values "
-                             "one type (e.g. all strings) to use it as a categorical column.")
-        categories = sorted(observed)
-    if len(categories) < 2:
-        raise ValueError(f"Column {name!r} has {len(categories)} category "
-                         f"({categories}): a categorical column needs two or more; drop it.")
-    return tuple(categories)
-
-
-def _missing(values):
-    import pandas as pd
-
-    return pd.isna(values).to_numpy()
-
-
-def _numbers(values, name):
-    try:
-        return values.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Column {name!r} is numeric at fit, but holds values that are not "
-                         f"numbers now: {exc}") from None
-
-
-def _booleans(values, name):
-    out = np.full(len(values), np.nan)
-    missing = _missing(values)
-    present = values[~missing]
-    if not all(isinstance(v, bool | np.bool_) or v in (0, 1) for v in present.tolist()):
-        raise ValueError(f"Column {name!r} is boolean at fit, but holds other values now.")
-    out[~missing] = present.astype(bool).to_numpy()
-    return out
-
-
-def _codes(values, categories):
-    """Position of each value among ``categories``: -1 for a category not
-    among them, -2 for a missing entry; and the unseen categories."""
-    import pandas as pd
-
-    missing = _missing(values)
-    codes = pd.Index(list(categories), dtype=object).get_indexer(values.astype(object))
-    codes[missing] = -2
-    return codes, set(values[codes == -1])
-
-
-def _numeric_series(values, dtype):
-    """Decoded numbers in the column's dtype: an integer column's rounded to
-    the nearest integer its dtype holds."""
-    import pandas as pd
-
-    kind = np.dtype(dtype.lower()).kind if dtype.lower().startswith(("int", "uint")) else "f"
-    if kind == "f":
-        return pd.Series(values).astype(dtype if dtype.startswith(("float", "Float"))
-                                        else "float64")
-    info = np.iinfo(dtype.lower())
-    return pd.Series(np.clip(np.rint(values), info.min, info.max)).astype(dtype)
-
-
-def _categorical_series(labels, column):
-    import pandas as pd
-
-    if column.dtype == "category":
-        return pd.Series(pd.Categorical(labels, categories=list(column.categories)))
-    series = pd.Series(labels)
-    try:
-        return series.astype(column.dtype)
-    except (TypeError, ValueError):
-        return series
