@@ -1,6 +1,7 @@
 """Imputation: AutoencoderImputer against scikit-learn's imputers, and a ratings matrix.
 
     python benchmarks/bench_imputation.py [--mnist-dir DIR] [--mnist-rows 10000] [--masks 3]
+        [--data digits breast_cancer wine mnist] [--skip-ratings]
 
 First table: each dataset with a fraction of its entries hidden completely at
 random (``skae.datasets.hide_at_random``, seeds 0 to ``--masks`` - 1), every
@@ -37,10 +38,13 @@ def rmse(X, X_filled, hidden):
 
 
 def datasets(args):
-    yield "digits", load_digits().data / 16
-    yield "breast_cancer", StandardScaler().fit_transform(load_breast_cancer().data)
-    yield "wine", StandardScaler().fit_transform(load_wine().data)
-    if args.mnist_dir:
+    small = {"digits": lambda: load_digits().data / 16,
+             "breast_cancer": lambda: StandardScaler().fit_transform(load_breast_cancer().data),
+             "wine": lambda: StandardScaler().fit_transform(load_wine().data)}
+    for name, load in small.items():
+        if name in args.data:
+            yield name, load()
+    if args.mnist_dir and "mnist" in args.data:
         X, _ = load_mnist(args.mnist_dir, "train")
         yield f"MNIST {args.mnist_rows}", X[:args.mnist_rows]
 
@@ -98,11 +102,15 @@ def main():
     p = parser(__doc__, mnist=True)
     p.add_argument("--mnist-rows", type=int, default=5_000)
     p.add_argument("--masks", type=int, default=1, help="masks per dataset and rate")
+    p.add_argument("--data", nargs="+", default=["digits", "breast_cancer", "wine", "mnist"],
+                   help="datasets of the first table (mnist needs --mnist-dir)")
+    p.add_argument("--skip-ratings", action="store_true", help="no ratings table")
     args = p.parse_args()
     warnings.simplefilter("ignore")  # IterativeImputer's convergence warnings
     imputation_table(args)
-    print()
-    ratings_table()
+    if not args.skip_ratings:
+        print()
+        ratings_table()
 
 
 if __name__ == "__main__":

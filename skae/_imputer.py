@@ -31,18 +31,16 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, _BaseAutoencoder):
     follows MIDAS (Lall & Robinson, 2022): every step hides a further
     ``noise`` fraction of the observed entries, and the loss is the squared
     error on the observed entries only, so the network learns to fill holes
-    from what it sees. It is the network of :class:`AutoencoderTransformer`
-    (with its linear path, trained by the same policy), reading the mask
-    beside the values: the linear path starts at the principal axes of the
-    rows with the column means in their holes, and the nonlinear parts'
-    last layers at zero, so the untrained network imputes by PCA's
-    reconstruction of the row with the column means in its holes: by the
-    column means themselves when ``latent_dim`` is at least the number of
-    columns (the default's 256 usually is). Early stopping
-    monitors the error on observed entries held out of training
-    (``validation_fraction``) and keeps the best epoch, the mean-imputing
-    start included, so the held-out entries are never imputed worse than by
-    that start, however the columns are scaled: no scaler is needed.
+    from what it sees. It is the network of :class:`AutoencoderTransformer`,
+    trained by the same policy, reading the mask beside the values. Its
+    linear path runs beside the code: a linear map of the values and the
+    mask (the regression a linear imputer fits), whose decoder starts at
+    zero, as the nonlinear decoder's last layer does, so the untrained
+    network imputes the column means. Early stopping monitors the error on
+    observed entries held out of training (``validation_fraction`` of them)
+    and keeps the best epoch, the mean-imputing start included, so the
+    held-out entries are never imputed worse than by the mean, however the
+    columns are scaled: no scaler is needed.
 
     A single pass suffices at :meth:`transform`: feeding the filled values
     back in (iterative refinement) did not lower the error in our

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from networks import TanhEncoder
 from torch import nn
 
 import skae
@@ -119,18 +120,6 @@ def _set_output(container):
     return check
 
 
-class Encoder(nn.Module):
-    """A user's encoder: ``Encoder(n_inputs, latent_dim)``."""
-
-    def __init__(self, n_inputs, latent_dim):
-        super().__init__()
-        self.layers = nn.Sequential(nn.Linear(n_inputs, 16), nn.Tanh(),
-                                    nn.Linear(16, latent_dim))
-
-    def forward(self, x):
-        return self.layers(x)
-
-
 class Decoder(nn.Linear):
     """A user's decoder: ``Decoder(n_features, latent_dim)``, linear."""
 
@@ -139,7 +128,7 @@ class Decoder(nn.Linear):
 
 
 def users_networks(name, data, monkeypatch):
-    est, X = _fitted(name, data, encoder=Encoder, decoder=Decoder)
+    est, X = _fitted(name, data, encoder=TanhEncoder, decoder=Decoder)
     inner = getattr(est, "estimator_", est)
     assert inner.net_.module_.user_parts == {"encoder_body", "decoder"}
     assert np.isfinite(output(est, X)).all()
