@@ -100,7 +100,3 @@ class AutoencoderTransformer(_BaseTransformer):
                              f"set to zero); got noise={self.noise}.")
         return AutoencoderNet(AutoencoderModule, **module_kwargs, noise=self.noise,
                               corruption=self.corruption, **policy)
-
-    def _start_maps(self, start):
-        # PCA: codes start as the principal scores, in the data's units.
-        return start.pca_maps(self.latent_dim)

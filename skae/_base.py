@@ -134,8 +134,10 @@ class _BaseAutoencoder(BaseEstimator):
 
     def _start_maps(self, start):
         """Arguments of ``module.set_linear_start`` for the
-        :class:`~skae._linear_start.LinearStart` ``start``."""
-        raise NotImplementedError
+        :class:`~skae._linear_start.LinearStart` ``start``: PCA's maps (codes
+        start as the principal scores, in the data's units; rows with holes
+        start imputing the column means)."""
+        return start.pca_maps(self.latent_dim)
 
     def _training_rows(self, X, reset):
         """X validated as the rows the network trains on (at fit, ``reset``:

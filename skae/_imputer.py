@@ -148,10 +148,6 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, _BaseAutoencoder):
         return AutoencoderNet(AutoencoderModule, **module_kwargs, noise=self.noise,
                               corruption="masking", **policy)
 
-    def _start_maps(self, start):
-        # The column means in the holes, PCA's reconstruction of the rest.
-        return start.pca_maps(self.latent_dim)
-
     def _training_rows(self, X, reset):
         """The kept columns of X with NaN at the missing entries; at fit,
         which columns are kept and the indicator."""
