@@ -236,3 +236,12 @@ def test_inverse_transform_puts_the_holes_back(holed):
     X_placeholder = np.where(np.isnan(X_missing), -1.0, X_missing)
     back = imputer.inverse_transform(imputer.fit_transform(X_placeholder))
     np.testing.assert_array_equal(back, X_placeholder)
+
+
+def test_images_are_imputed_by_convolutions_over_values_and_mask(holed):
+    X_missing, _ = holed
+    imputer = AutoencoderImputer(architecture="conv", image_shape=(8, 8), conv_channels=(4,),
+                                 **FAST).fit(X_missing)
+    # The values and the mask of observed pixels are two planes of one image.
+    assert imputer.net_.module_.encoder_body[0].unflattened_size == (2, 8, 8)
+    assert np.isfinite(imputer.transform(X_missing)).all()
