@@ -145,11 +145,15 @@ class _BaseAutoencoder(BaseEstimator):
         if not reset:
             return validate_X(self, X, reset=False, loss=self.net_.loss)
         X = validate_X(self, X, reset=True, loss=get_loss(self.loss))
+        self._check_table_loss()
+        return X
+
+    def _check_table_loss(self):
+        """A table trains with its own likelihood: ``loss`` must be "mse"."""
         if self._schema is not None and self.loss != "mse":
             raise ValueError(f"loss={self.loss!r} takes numbers alone; a table with boolean or "
                              "categorical columns trains with loss='mse' (each column then "
                              "with its own likelihood).")
-        return X
 
     def _before_training(self, net, X, done):
         """What a training of ``net`` on X adds (``done``: epochs already

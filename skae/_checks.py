@@ -131,14 +131,16 @@ def validate_X(estimator, X, reset, loss=None):
     return X
 
 
-def validate_holes(estimator, X, reset, missing_values):
+def validate_holes(estimator, X, reset, missing_values, loss=None):
     """An imputer's X: ``(X, values)``, X validated (float32 or float64
     numbers, a CSR matrix whose stored NaN are its holes), and X's values
     (a table encoded, ``skae._table``) with NaN at the missing entries: X
     itself when they are NaN already (no copy: memory-mapped rows stay on
-    disk). The observed values are checked, in chunks: finite and
-    representable in float32."""
+    disk). The observed values are checked, in chunks: finite, representable
+    in float32 and in ``loss``'s domain (the loss object; default: any
+    number)."""
     name = type(estimator).__name__
+    loss = get_loss("mse") if loss is None else loss
     schema = getattr(estimator, "_schema", None)
     if schema is not None:
         if not is_nan(missing_values):
@@ -146,7 +148,7 @@ def validate_holes(estimator, X, reset, missing_values):
                              "entries NaN or None: set missing_values=np.nan.")
         validate_data(estimator, X, reset=reset, skip_check_array=True)
         values = schema.encode(X, dtype=np.float64)  # observed values kept exactly
-        _check_observed(values, name)
+        _check_observed(values, name, loss)
         return X, values
     X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32],
                       ensure_all_finite=False, copy=False, accept_sparse=("csr", "csc"),
@@ -157,16 +159,16 @@ def validate_holes(estimator, X, reset, missing_values):
                              f"values; missing_values={missing_values!r} cannot be told from "
                              "them: set missing_values=np.nan (or give a dense array).")
         X = X.tocsr()
-        check_values(np.where(np.isnan(X.data), 0, X.data), get_loss("mse"), name)
+        check_values(np.where(np.isnan(X.data), 0, X.data), loss, name)
         return X, X
     if is_nan(missing_values):
-        _check_observed(X, name)
+        _check_observed(X, name, loss)
         return X, X
     if np.isnan(X).any():
         raise ValueError(f"X contains NaN, which is not missing_values={missing_values!r}; "
                          "set missing_values=np.nan.")
     values = np.where(X == missing_values, np.nan, X)
-    _check_observed(values, name)
+    _check_observed(values, name, loss)
     return X, values
 
 
@@ -177,10 +179,11 @@ def _chunks(X):
         yield dense_rows(X, start, start + step, X.dtype)
 
 
-def _check_observed(values, name):
-    """:func:`check_values` of the observed (not NaN) entries, chunk by chunk."""
+def _check_observed(values, name, loss):
+    """:func:`check_values` of the observed (not NaN) entries, chunk by chunk
+    (the holes read as zeros)."""
     for chunk in _chunks(values):
-        check_values(np.where(np.isnan(chunk), 0, chunk), get_loss("mse"), name)
+        check_values(np.where(np.isnan(chunk), 0, chunk), loss, name)
 
 
 def observed_columns(values):

@@ -15,6 +15,7 @@ from ._batches import map_batches
 from ._checks import extend_init, is_nan, observed_columns, validate_holes
 from ._docstrings import fill_docstring
 from ._inference import inference_batch_size
+from ._loss import get_loss
 from ._modules import AutoencoderModule
 from ._net import AutoencoderNet
 from ._onnx_graphs import ImputerOnnx
@@ -151,7 +152,10 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, _BaseAutoencoder):
     def _training_rows(self, X, reset):
         """The kept columns of X with NaN at the missing entries; at fit,
         which columns are kept and the indicator."""
-        X, values = validate_holes(self, X, reset, self.missing_values)
+        if reset:
+            self._check_table_loss()
+        X, values = validate_holes(self, X, reset, self.missing_values,
+                                   get_loss(self.loss) if reset else self.net_.loss)
         if reset:
             observed = observed_columns(values)
             schema = self._schema
@@ -288,7 +292,7 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, _BaseAutoencoder):
     def _fill(self, X):
         """X validated, its values, and its kept columns filled."""
         check_is_fitted(self)
-        X, values = validate_holes(self, X, False, self.missing_values)
+        X, values = validate_holes(self, X, False, self.missing_values, self.net_.loss)
         data = self._kept_values(values)
         dtype = X.dtype.type if self._schema is None else np.float64
         if sp.issparse(data):

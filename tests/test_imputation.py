@@ -245,3 +245,14 @@ def test_images_are_imputed_by_convolutions_over_values_and_mask(holed):
     # The values and the mask of observed pixels are two planes of one image.
     assert imputer.net_.module_.encoder_body[0].unflattened_size == (2, 8, 8)
     assert np.isfinite(imputer.transform(X_missing)).all()
+
+
+def test_the_loss_checks_the_observed_values(holed):
+    X_missing, _ = holed
+    with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\]"):
+        AutoencoderImputer(loss="bce", **FAST).fit(X_missing * 3)
+    imputer = AutoencoderImputer(loss="bce", **FAST).fit(X_missing)
+    filled = imputer.transform(X_missing)
+    assert ((filled >= 0) & (filled <= 1)).all()
+    with pytest.raises(ValueError, match=r"needs X in \[0, 1\]"):
+        imputer.transform(X_missing * 3)
