@@ -92,13 +92,12 @@ class LinearStart:
         large ones. On MNIST's 784 columns and a code of 256, the axes
         imputed better than the old direct map of the inputs."""
         p = len(self.center)
-        width = min(latent_dim, 2 * p)  # the module's linear path, beside the code
-        if latent_dim >= p:  # all the values, and as much of the mask as fits
-            encoder = np.eye(width, 2 * p)
+        if _starts_at_identity(latent_dim, p):  # the values, and as much of the mask as fits
+            encoder = np.eye(2 * p)[:latent_dim]
         else:
             encoder = self._place(latent_dim, np.ones(self._live().sum()),
                                   np.zeros(self._live().sum()))[0]
-        return {"encoder_weight": encoder, "decoder_weight": np.zeros((p, width))}
+        return {"encoder_weight": encoder}  # the decoder stays at zero
     def ppca_maps(self, latent_dim):
         """Arguments of ``VAEModule.set_linear_start``: the maximum-likelihood
         probabilistic PCA (Tipping & Bishop, 1999) as a linear Gaussian VAE,
@@ -129,6 +128,12 @@ class LinearStart:
     def _live(self):
         """Axes along which the data varies (rank-deficient data has fewer)."""
         return self.sd > 1e-6 * max(self.sd.max(initial=0.0), 1e-300)
+
+
+def _starts_at_identity(latent_dim, n_features):
+    """Whether the linear start of rows with holes is the identity on the
+    encoder's inputs (the code holds all the values), not principal axes."""
+    return latent_dim >= n_features
 
 
 def _moments(X, scatter=True, holes=False):
@@ -261,7 +266,7 @@ def linear_start(X, latent_dim, *, internal, axes, seed=0, numeric=None, holes=F
         return LinearStart(np.zeros(p), 1.0, internal_variance=float(np.mean(var)))
     # Rows with holes and a code as wide start from the identity
     # (LinearStart._imputing_maps): no axes to find.
-    identity = holes and latent_dim >= p
+    identity = holes and _starts_at_identity(latent_dim, p)
     mean, var, scatter = _moments(X, scatter=axes and not identity, holes=holes)
     numeric = np.ones(p, bool) if numeric is None else np.asarray(numeric, bool)
     if holes:

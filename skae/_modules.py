@@ -167,9 +167,10 @@ class AutoencoderModule(nn.Module):
             or a column's own: 1 for a table's one-hot and boolean columns).
         encoder_weight : tensor of shape (latent_dim, n_features), optional
             Linear encoder on the internal space (e.g. the principal axes);
-            with ``observed_input``, zero on the mask's inputs.
+            a smaller block is the top-left of a zero weight (with
+            ``observed_input``, zero on the mask's inputs).
         decoder_weight : tensor of shape (n_features, latent_dim), optional
-            Linear decoder back to the internal space.
+            Linear decoder back to the internal space (None: zero).
         code_scale : float
             :meth:`encode` reports the internal code times ``code_scale``
             (e.g. ``scale``, for PCA's scores in the data's units) and
@@ -182,8 +183,11 @@ class AutoencoderModule(nn.Module):
             weight = self.linear_encoder.weight
             weight.zero_()
             encoder_weight = torch.as_tensor(encoder_weight)
-            weight[:, :encoder_weight.shape[1]] = encoder_weight
-            self.linear_decoder.weight.copy_(torch.as_tensor(decoder_weight))
+            weight[:encoder_weight.shape[0], :encoder_weight.shape[1]] = encoder_weight
+            if decoder_weight is None:
+                self.linear_decoder.weight.zero_()
+            else:
+                self.linear_decoder.weight.copy_(torch.as_tensor(decoder_weight))
 
     def normalize(self, x):
         """``x`` in the internal space the network is trained in (a hole,

@@ -62,12 +62,12 @@ def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weigh
     its columns' groups): every row trains, with those entries hidden.
     """
     callbacks = [("loss_guard", LossGuard())]
-    by_entry = holdout == "entries" and early_stopping and n_samples > 0
-    n_valid = n_validation(n_samples, validation_fraction) if early_stopping else 0
     if holdout == "entries":  # every row trains
-        split = EntrySplit(validation_fraction, seed, column_of) if by_entry else None
         n_valid = 0
+        split = EntrySplit(validation_fraction, seed, column_of) \
+            if early_stopping and n_samples else None
     else:
+        n_valid = n_validation(n_samples, validation_fraction) if early_stopping else 0
         split = SeededSplit(validation_fraction, seed) if n_valid else None
     if batch_size == "auto":
         batch_size = auto_batch_size(n_samples - n_valid)
