@@ -4,6 +4,7 @@ from ._autoencoder import AutoencoderTransformer
 from ._imputer import AutoencoderImputer
 from ._onnx import to_onnx
 from ._outlier import AutoencoderOutlierDetector
+from ._recommender import AutoencoderRecommender
 from ._runtime import resolve_device
 from ._vae import VAETransformer
 
@@ -14,6 +15,7 @@ from ._persistence import load, save  # noqa: E402 (reads __version__)
 __all__ = [
     "AutoencoderImputer",
     "AutoencoderOutlierDetector",
+    "AutoencoderRecommender",
     "AutoencoderTransformer",
     "VAETransformer",
     "load",

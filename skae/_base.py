@@ -39,7 +39,8 @@ class _BaseAutoencoder(BaseEstimator):
 
     A leaf sets what it trains through hooks: :meth:`_build_net` (the skorch
     net and module classes and their own parameters), :meth:`_start_maps`
-    (the linear model the network starts from) and :meth:`_training_rows`
+    (the linear model the network starts from, of :meth:`_linear_start`)
+    and :meth:`_training_rows`
     (X validated as the rows the network trains on); :meth:`_before_training`
     and :meth:`_after_training` add to a training. ``_imputes`` is the one
     place that says whether the rows have holes to fill.
@@ -138,6 +139,17 @@ class _BaseAutoencoder(BaseEstimator):
         start as the principal scores, in the data's units; rows with holes
         start imputing the column means)."""
         return start.pca_maps(self.latent_dim)
+
+    def _linear_start(self, X, module, seed):
+        """The :class:`~skae._linear_start.LinearStart` of X for ``module``:
+        the internal space of a loss that trains in one (MSE, a table's),
+        the principal axes where the network has a linear path; BCE's
+        targets stay in [0, 1]."""
+        schema = self._trained_schema()
+        return linear_start(X, self.latent_dim, seed=seed,
+                            internal=module.reconstruction.trains_in_internal_space,
+                            axes=module.linear_path, holes=self._imputes,
+                            numeric=None if schema is None else schema.numeric_mask())
 
     def _training_rows(self, X, reset):
         """X validated as the rows the network trains on (at fit, ``reset``:
@@ -249,15 +261,7 @@ class _BaseAutoencoder(BaseEstimator):
         net = self._make_net(X.shape[0], X.shape[1], seed, device, incremental)
         net.initialize()
         module = net.module_
-        # The internal space of a loss that trains in one (MSE, a table's),
-        # the principal axes where the network has a linear path; BCE's
-        # targets stay in [0, 1].
-        schema = self._trained_schema()
-        start = linear_start(X, self.latent_dim, seed=seed,
-                             internal=module.reconstruction.trains_in_internal_space,
-                             axes=module.linear_path, holes=self._imputes,
-                             numeric=None if schema is None else schema.numeric_mask())
-        module.set_linear_start(**self._start_maps(start))
+        module.set_linear_start(**self._start_maps(self._linear_start(X, module, seed)))
         # What skae.load needs to rebuild the net.
         self._net_config = {"n_samples": X.shape[0], "n_features": X.shape[1], "seed": seed,
                             "device": device, "incremental": incremental}

@@ -27,25 +27,41 @@ def is_memory_mapped(X):
     return isinstance(base, (np.memmap, mmap.mmap))
 
 
-def dense_rows(X, start, stop, dtype=np.float32):
+def dense_rows(X, start, stop, dtype=np.float32, unstored=0.0):
     """Rows ``start:stop`` of an array or a sparse matrix, as a dense
-    ``dtype`` copy (a sparse matrix is never densified whole)."""
+    ``dtype`` copy (a sparse matrix is never densified whole; its unstored
+    entries become ``unstored``: zero, or NaN where they are holes)."""
     rows = X[start:stop]
     if sp.issparse(rows):
-        return rows.toarray().astype(dtype, copy=False)
+        return _densify(rows, dtype, unstored)
     # np.array copies: the result never aliases read-only or mapped input.
     return np.array(rows, dtype=dtype)
 
 
-def _to_device(rows, device):
-    """A CSR matrix of rows as a dense float32 tensor, densified on ``device``
-    (only the stored values travel there)."""
+def _densify(rows, dtype, unstored=0.0):
+    """A sparse matrix of rows as a dense ``dtype`` array whose unstored
+    entries are ``unstored``."""
+    if unstored == 0:
+        return rows.toarray().astype(dtype, copy=False)
     coo = rows.tocoo()
-    tensor = torch.sparse_coo_tensor(
-        torch.from_numpy(np.stack([coo.row, coo.col]).astype(np.int64)),
-        torch.from_numpy(coo.data.astype(np.float32, copy=False)), size=coo.shape,
-        check_invariants=False)
-    return tensor.to(device).to_dense()
+    out = np.full(coo.shape, unstored, dtype=dtype)
+    out[coo.row, coo.col] = coo.data
+    return out
+
+
+def _to_device(rows, device, unstored=0.0):
+    """A CSR matrix of rows as a dense float32 tensor, densified on ``device``
+    (only the stored values travel there; unstored entries are
+    ``unstored``: zero, or NaN where they are holes)."""
+    coo = rows.tocoo()
+    index = torch.from_numpy(np.stack([coo.row, coo.col]).astype(np.int64)).to(device)
+    values = torch.from_numpy(coo.data.astype(np.float32, copy=False)).to(device)
+    if unstored == 0:
+        return torch.sparse_coo_tensor(index, values, size=coo.shape,
+                                       check_invariants=False).to_dense()
+    out = torch.full(coo.shape, float(unstored), dtype=torch.float32, device=device)
+    out[index[0], index[1]] = values
+    return out
 
 
 class Rows:
@@ -171,11 +187,15 @@ class SparseBatches(TensorBatches):
     """Mini-batches of :class:`Rows` of a CSR matrix, in the order
     :class:`TensorBatches` takes: each batch's rows are taken from the matrix
     and densified on ``device``; the matrix itself is never densified.
-    Yields ``(batch, rows)``: float32 rows and their row numbers."""
+    Yields ``(batch, rows)``: float32 rows and their row numbers. The
+    unstored entries are zeros, or holes (NaN) with ``unstored=nan`` (a
+    ratings matrix, whose stored entries are the observed ones)."""
 
-    def __init__(self, rows, batch_size, shuffle=False, generator=None, device="cpu"):
+    def __init__(self, rows, batch_size, shuffle=False, generator=None, device="cpu",
+                 unstored=0.0):
         super().__init__(rows, batch_size, shuffle, generator)
         self.device = device
+        self.unstored = unstored
 
     def __iter__(self):
         n, data = len(self.rows), self.rows.data
@@ -184,7 +204,7 @@ class SparseBatches(TensorBatches):
             order = order[torch.randperm(n, generator=self.generator).numpy()]
         for start in range(0, n, self.batch_size):
             index = order[start:start + self.batch_size]
-            yield (_to_device(data[index], self.device),
+            yield (_to_device(data[index], self.device, self.unstored),
                    self.rows.numbers(torch.from_numpy(index)).to(self.device))
 
 
@@ -237,13 +257,14 @@ def _release_pages(pages, start, stop):
         mm.madvise(mmap.MADV_DONTNEED, first, last - first)
 
 
-def map_batches(net, fn, X, dtype, batch_size, check=None):
+def map_batches(net, fn, X, dtype, batch_size, check=None, unstored=0.0):
     """Apply ``fn(module, tensor_batch)`` to ``X`` batch by batch.
 
     Runs in eval mode under ``torch.inference_mode``. ``X`` is converted batch
     by batch (``check``, if given, validates each converted numpy batch), so a
     large or memory-mapped array is never copied whole; the pages of a memmap
-    are released once read, keeping the resident memory bounded. With float64
+    are released once read, keeping the resident memory bounded (a sparse
+    matrix's unstored entries are ``unstored``, as in :func:`dense_rows`). With float64
     ``dtype`` the computation runs on a float64 copy of the module so that a
     row's result does not depend on the batch it is in.
     """
@@ -259,7 +280,7 @@ def map_batches(net, fn, X, dtype, batch_size, check=None):
     out = None
     with torch.inference_mode():
         for start in range(0, X.shape[0], batch_size):
-            rows = dense_rows(X, start, start + batch_size, dtype)
+            rows = dense_rows(X, start, start + batch_size, dtype, unstored)
             if pages is not None:
                 _release_pages(pages, pages[1] + start * row_bytes,
                                pages[1] + (start + len(rows)) * row_bytes)

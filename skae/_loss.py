@@ -14,7 +14,7 @@ from torch import nn
 
 from ._kinds import KINDS
 
-__all__ = ["LOSSES", "BinaryCrossEntropy", "SquaredError", "TableLoss", "get_loss"]
+__all__ = ["LOSSES", "BinaryCrossEntropy", "Multinomial", "SquaredError", "TableLoss", "get_loss"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -146,6 +146,56 @@ class BinaryCrossEntropy:
         return torch.full_like(center, 0.5)
 
 
+class Multinomial:
+    """Multinomial log-likelihood with a softmax link over a row: a row of
+    counts (or 0/1) over items, whose total the decoder shares among them
+    (Mult-DAE and Mult-VAE, Liang et al. 2018), for implicit feedback;
+    trained on the data as it is. A row's loss is minus its log-likelihood,
+    summed over the row; :meth:`mean` averages it over the rows.
+    """
+
+    name = "multinomial"
+    trains_in_internal_space = False
+    learns_variance = False
+
+    def link(self, raw):
+        return torch.softmax(raw, dim=-1)
+
+    def per_element(self, raw, target):
+        return -torch.log_softmax(raw, dim=-1) * target
+
+    def per_column(self, raw, target):
+        return self.per_element(raw, target)
+
+    def mean(self, raw, target):
+        return self.per_element(raw, target).sum(dim=-1).mean()
+
+    def masked_mean(self, raw, target):
+        """:meth:`mean`, the NaN entries of ``target`` counting nothing."""
+        return self.mean(raw, torch.nan_to_num(target))
+
+    def log_likelihood(self, raw, target, variance=None):
+        """log p(target | raw) per row, up to the multinomial coefficient."""
+        return -self.per_element(raw, target).sum(dim=-1)
+
+    def check_domain(self, X):
+        """X must be counts: non-negative."""
+        low = np.min(X)
+        if low < 0:
+            raise ValueError(f"loss='multinomial' needs non-negative counts in X (got a minimum "
+                             f"of {low:.4g}); use loss='mse' for real values.")
+
+    def to_data_units(self, error, scale):
+        return error
+
+    columns = SquaredError.columns
+    column_of = SquaredError.column_of
+
+    def hidden(self, center):
+        """A count of zero: nothing seen."""
+        return torch.zeros_like(center)
+
+
 class TableLoss:
     """The loss of a table of columns of several kinds (``skae._kinds``:
     numbers, booleans, categories), one value per original column, each
@@ -229,6 +279,7 @@ class TableLoss:
     def check_domain(self, X):
         """Any finite encoded table is accepted (its schema encoded it)."""
 
+
     def to_data_units(self, error, scale):
         """Errors of :meth:`per_column`: numeric columns' in the data's
         squared units (``scale``: the internal space's scale of each encoded
@@ -254,11 +305,11 @@ class TableLoss:
 
 
 #: The losses by the names the estimators' ``loss`` parameter takes.
-LOSSES = {loss.name: loss for loss in (SquaredError(), BinaryCrossEntropy())}
+LOSSES = {loss.name: loss for loss in (SquaredError(), BinaryCrossEntropy(), Multinomial())}
 
 
 def get_loss(spec):
-    """The loss object that ``spec`` names: "mse" or "bce", or a table's
+    """The loss object that ``spec`` names: "mse", "bce" or "multinomial", or a table's
     column groups (:meth:`TableLoss.spec`) for a :class:`TableLoss`."""
     if isinstance(spec, str):
         return LOSSES[spec]

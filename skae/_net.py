@@ -56,6 +56,9 @@ class AutoencoderNet(NeuralNet):
     precision : {"32", "bf16"}
         Precision of the training forward pass: float32, or bfloat16 autocast
         (weights, gradients and losses stay float32).
+    unstored : float
+        What a sparse matrix's unstored entries are: zeros (0.0), or holes
+        (NaN: a ratings matrix, whose stored entries are the observed ones).
 
     The loss is the module's (``module__loss``): ``criterion`` is unused.
     A module that reads rows with holes (``observed_input``) is trained on
@@ -65,13 +68,14 @@ class AutoencoderNet(NeuralNet):
     """
 
     def __init__(self, module, *args, criterion=nn.MSELoss, noise=0.0, corruption="gaussian",
-                 seed=0, precision="32", structure_weight=0.0, **kwargs):
+                 seed=0, precision="32", structure_weight=0.0, unstored=0.0, **kwargs):
         super().__init__(module, *args, criterion=criterion, **kwargs)
         self.noise = noise
         self.corruption = corruption
         self.seed = seed
         self.precision = precision
         self.structure_weight = structure_weight
+        self.unstored = unstored
 
     _TRANSIENT = ("generator_", "noise_generator_", "valid_noise_generator_",
                    "sample_generator_", "split_", "trained_", "trained_sizes_", "structure_",
@@ -163,7 +167,8 @@ class AutoencoderNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         if sp.issparse(dataset.data):  # densified batch by batch
             batches = SparseBatches(dataset, self.batch_size, shuffle=training,
-                                    generator=self.generator_, device=self.device)
+                                    generator=self.generator_, device=self.device,
+                                    unstored=self.unstored)
         elif isinstance(dataset.data, np.ndarray):  # memory-mapped: read block by block
             batches = StreamedBatches(dataset, self.batch_size, shuffle=training,
                                       generator=self.generator_, device=self.device)

@@ -15,11 +15,20 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["DATASETS", "MNIST_ENV", "Dataset", "hide_at_random", "load_dataset", "load_mnist",
-           "svd_impute", "synthetic_ratings"]
+__all__ = ["DATASETS", "MNIST_ENV", "MOVIELENS_ENV", "Dataset", "hide_at_random",
+           "load_dataset", "load_mnist", "load_movielens", "svd_impute", "synthetic_pairs",
+           "synthetic_ratings"]
 
 #: Environment variable naming the directory of the MNIST IDX files.
 MNIST_ENV = "SKAE_MNIST_DIR"
+
+from ._ratings_data import (  # noqa: E402  (ratings: the recommender's data)
+    MOVIELENS_ENV,
+    load_movielens,
+    svd_impute,
+    synthetic_pairs,
+    synthetic_ratings,
+)
 
 _MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -345,55 +354,3 @@ def hide_at_random(X, rate, *, random_state=0):
     hidden = np.random.default_rng(random_state).random(X.shape) < rate
     X[hidden] = np.nan
     return X, hidden
-
-
-def synthetic_ratings(n_users=1000, n_items=200, *, rank=5, observed=0.1, noise=0.3,
-                      random_state=0):
-    """A users x items ratings matrix of known low rank, mostly unobserved.
-
-    Ratings are ``3 + U V^T / sqrt(rank)`` plus Gaussian ``noise`` (so
-    ``noise`` is the best RMSE any method can reach), with standard normal
-    user and item factors; each rating is observed with probability
-    ``observed``.
-
-    Returns
-    -------
-    ratings : ndarray of shape (n_users, n_items)
-        Every rating, the observed and the unobserved.
-    observed : ndarray of bool of shape (n_users, n_items)
-        Which ratings are observed.
-    """
-    rng = np.random.default_rng(random_state)
-    users = rng.normal(size=(n_users, rank))
-    items = rng.normal(size=(n_items, rank))
-    ratings = 3 + users @ items.T / math.sqrt(rank) + noise * rng.normal(size=(n_users, n_items))
-    return ratings, rng.random(ratings.shape) < observed
-
-
-def svd_impute(X, rank, iterations=50):
-    """The truncated-SVD baseline of the ratings comparisons (hard-impute).
-
-    NaN entries start at the column means, then are replaced, ``iterations``
-    times, by those of the rank-``rank`` SVD of the centred filled matrix.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Data whose missing entries are NaN.
-    rank : int
-        Rank of the truncated SVD.
-    iterations : int, default=50
-        Refits of the SVD to its own fills.
-
-    Returns
-    -------
-    X_filled : ndarray of shape (n_samples, n_features)
-        X with its NaN entries filled (the observed ones unchanged).
-    """
-    missing = np.isnan(X)
-    filled = np.where(missing, np.nanmean(X, axis=0), X)
-    for _ in range(iterations):
-        center = filled.mean(axis=0)
-        U, s, Vt = np.linalg.svd(filled - center, full_matrices=False)
-        filled = np.where(missing, (U[:, :rank] * s[:rank]) @ Vt[:rank] + center, X)
-    return filled
