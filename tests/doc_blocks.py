@@ -4,7 +4,7 @@ tests check them.
 Python blocks of one document run in order in one namespace, in a temporary
 folder; a comment line right after a ``print`` call states what it prints,
 and must match. Shell blocks must be valid calls: ``make`` targets exist,
-``pip install`` is an install, ``python -m skae.compare`` / ``skae-compare``
+``pip install`` / ``pip download`` are one, ``unzip`` opens an archive, ``python -m skae.compare`` / ``skae-compare``
 arguments parse, and every option given to a benchmark script is one it
 accepts. Blocks of other languages (``text``, ``{toctree}``...) are not run.
 """
@@ -70,7 +70,9 @@ def check_shell_command(command):
     if words[0] == "make":
         assert re.search(rf"^{words[1]}:", (ROOT / "Makefile").read_text(), flags=re.M)
     elif words[0] == "pip":
-        assert words[1] == "install"
+        assert words[1] in ("install", "download")
+    elif words[0] == "unzip":  # an archive a document told to download
+        assert words[1].endswith((".zip", ".whl"))
     elif words[:3] == ["python", "-m", "skae.compare"] or words[0] == "skae-compare":
         _parser().parse_args(words[3:] if words[0] == "python" else words[1:])
     elif words[0] == "python" and words[1].startswith("benchmarks/"):
