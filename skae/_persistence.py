@@ -20,6 +20,7 @@ from . import __version__
 from ._autoencoder import AutoencoderTransformer
 from ._imputer import AutoencoderImputer
 from ._outlier import AutoencoderOutlierDetector
+from ._recommender import AutoencoderRecommender
 from ._structure import Projection
 from ._table import Schema
 from ._vae import VAETransformer
@@ -32,7 +33,8 @@ _FORMAT_VERSION = 4
 #: leaf state; its files read as format 4's).
 _READABLE_VERSIONS = (3, 4)
 _ESTIMATORS = {cls.__name__: cls for cls in (
-    AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector, AutoencoderImputer)}
+    AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector, AutoencoderImputer,
+    AutoencoderRecommender)}
 # Fitted attributes beyond the net and the curves, by estimator.
 _SCALARS = ("n_features_in_", "n_iter_", "device_", "offset_")
 _NETWORKS = ("encoder", "decoder")
@@ -61,8 +63,8 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector or \
-AutoencoderImputer
+    estimator : AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector, \
+AutoencoderImputer or AutoencoderRecommender
         A fitted estimator (a detector around one of the transformers).
     path : str or path-like
         File to write (conventionally ``*.skae``).
@@ -215,8 +217,8 @@ def load(path, *, encoder=None, decoder=None):
 
     Returns
     -------
-    estimator : AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector or \
-AutoencoderImputer
+    estimator : AutoencoderTransformer, VAETransformer, AutoencoderOutlierDetector, \
+AutoencoderImputer or AutoencoderRecommender
         The fitted estimator, on the CPU when it was saved on a CUDA device
         that this machine lacks.
 

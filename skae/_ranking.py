@@ -10,7 +10,7 @@ __all__ = ["ndcg_at_k", "recall_at_k", "top_n"]
 def top_n(scores, n, seen=None):
     """Positions of the ``n`` highest scores of each row, best first,
     leaving out the entries of the CSR matrix ``seen`` (its stored ones)."""
-    scores = np.array(scores, dtype=np.float64)
+    scores = np.array(scores)
     if seen is not None:
         rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
         scores[rows, seen.indices] = -np.inf

@@ -44,12 +44,17 @@ def validate_pairs(X, y=None, *, name="X", require_y=False):
             raise TypeError(f"{name} must be (user, item) pairs, not a sparse matrix; for a "
                             "users x items matrix pass its pairs, e.g. np.argwhere(R) or "
                             "R.nonzero(), with R.data as y.")
-        X = np.asarray(X, dtype=object if np.asarray(X).dtype.kind == "O" else None)
+        # A list of mixed ids stays objects (numpy would make numbers text).
+        X = np.asarray(X, dtype=object if isinstance(X, list | tuple) else None)
+    if not hasattr(X, "columns") and X.dtype.kind == "c":
+        raise ValueError("Complex data not supported: ids are numbers, strings or other "
+                         "hashable values.")
     n_columns = len(X.columns) if hasattr(X, "columns") else (X.shape[1] if X.ndim == 2 else 0)
     if n_columns != 2:
         shape = (len(X), n_columns) if hasattr(X, "columns") else X.shape
-        raise ValueError(f"{name} must be (user, item) pairs: two columns, users then items; "
-                         f"got shape {shape}.")
+        raise ValueError(f"Found array with {n_columns} feature(s) (shape={shape}) while "
+                         f"{'a minimum of ' if n_columns < 2 else ''}2 is required: {name} "
+                         "must be (user, item) pairs, two columns, users then items.")
     users, items = _column(X, 0), _column(X, 1)
     if len(users) == 0:
         raise ValueError(f"{name} has no pairs: a recommender needs at least one rating.")
@@ -107,14 +112,15 @@ class IdIndex:
         """An object array of one kind of scalar as that kind's numpy array."""
         if ids.dtype.kind != "O" or len(ids) == 0:
             return ids
-        kinds = {type(v) for v in ids[: 1000]}
+        kinds = {type(v) for v in ids}
         if all(issubclass(k, str) for k in kinds):
             return ids.astype(str)
-        if all(issubclass(k, (int, np.integer)) and not issubclass(k, bool) for k in kinds):
-            try:
-                return ids.astype(np.int64)
-            except (TypeError, ValueError, OverflowError):
-                return ids
+        for kind, dtype in ((int | np.integer, np.int64), (float | np.floating, np.float64)):
+            if all(issubclass(k, kind) and not issubclass(k, bool) for k in kinds):
+                try:
+                    return ids.astype(dtype)
+                except (TypeError, ValueError, OverflowError):
+                    return ids
         return ids
 
     def __len__(self):
@@ -127,10 +133,12 @@ class IdIndex:
             return np.fromiter((self.lookup.get(v, -1) for v in ids.tolist()), np.int64,
                                len(ids))
         ids = self._plain(ids)
-        try:
-            at = np.searchsorted(self.ids, ids)
-        except TypeError:  # ids of another kind than at fit: none was seen
-            return np.full(len(ids), -1, dtype=np.int64)
+        if ids.dtype.kind == "O" or ids.dtype.kind != self.ids.dtype.kind and not (
+                ids.dtype.kind in "iuf" and self.ids.dtype.kind in "iuf"):
+            # Ids of mixed or other kinds than at fit: each looked up alone.
+            table = dict(zip(self.ids.tolist(), range(len(self.ids)), strict=True))
+            return np.fromiter((table.get(v, -1) for v in ids.tolist()), np.int64, len(ids))
+        at = np.searchsorted(self.ids, ids)
         at = np.minimum(at, len(self.ids) - 1)
         found = self.ids[at] == ids
         return np.where(np.asarray(found, dtype=bool), at, -1).astype(np.int64)
@@ -242,7 +250,7 @@ class Ratings:
                 names = list(history.columns)
                 pairs, ratings = history[names[:2]], history[names[2]]
         else:
-            history = np.asarray(history, dtype=object)
+            pairs = history = np.asarray(history, dtype=object)
             if history.ndim == 2 and history.shape[1] == 3:
                 pairs, ratings = history[:, :2], history[:, 2]
         h_users, h_items, ratings = validate_pairs(pairs, ratings, name="history")
@@ -265,6 +273,9 @@ class Ratings:
 
     def state(self):
         """Plain data of what :meth:`from_state` rebuilds."""
+        if self.users.lookup is not None or self.items.lookup is not None:
+            raise TypeError("skae.save stores ids that are numbers or strings; these ids "
+                            "are other objects (tuples, mixed kinds): use pickle or joblib.")
         m = self.matrix
         return {"users": self.users.ids.tolist(), "items": self.items.ids.tolist(),
                 "explicit": self.explicit, "orientation": self.orientation,

@@ -351,37 +351,59 @@ class AutoencoderRecommender(RegressorMixin, _BaseAutoencoder):
             the items of highest bias (ratings) or most interactions.
         """
         check_is_fitted(self)
-        users = np.asarray(users)
+        users = np.asarray(users, dtype=object if isinstance(users, list | tuple) else None)
         if users.ndim != 1:
             raise ValueError(f"users must be a 1-D array of user ids; got shape {users.shape}.")
         n = int(n)
         if n < 1:
             raise ValueError(f"n must be a positive integer; got {n}.")
         u = self._data.users.positions(users)
-        scores = np.tile(self.item_bias_, (len(users), 1))
-        seen = self._data.user_rows(u)
-        folded = np.zeros(len(users), dtype=bool)
+        folded, rows = np.zeros(len(users), dtype=bool), None
         if history is not None:
             if self.orientation_ != "user":
                 raise ValueError("history (folding in users) needs user rows: fit with "
                                  "orientation='user'; with orientation='item' a new user "
                                  "would be a new input of every row.")
             folded, rows = self._data.fold_in(users, history)
+        out = np.empty((len(users), min(n, len(self.items_))), dtype=np.int64)
+        # A batch of users at a time: memory bounded by the batch's scores.
+        size = inference_batch_size(len(self.items_))
+        for start in range(0, len(users), size):
+            here = slice(start, start + size)
+            out[here] = self._top_items(u[here], folded[here],
+                                        None if rows is None else rows[here], n, exclude_seen)
+        return self.items_[out]
+
+    def _top_items(self, u, folded, rows, n, exclude_seen):
+        """Positions of the top ``n`` items of users at positions ``u``
+        (-1: unknown), those ``folded`` in from ``rows``."""
+        data = self._data
+        known = (u >= 0) & ~folded
+        # Unknown users: the items of highest bias (ratings) or share (interactions).
+        scores = np.tile(self.item_bias_.astype(np.float32), (len(u), 1))
+        networks = np.zeros((len(u), len(self.items_)), dtype=np.float32)
+        if folded.any():
+            networks[folded] = self._row_predictions(rows, np.flatnonzero(folded))
+        if known.any():
+            matrix = data.matrix
+            if self.orientation_ == "user":
+                networks[known] = self._row_predictions(matrix, u[known])
+            else:  # every item's row, at these users' columns
+                networks[known] = self._row_predictions(
+                    matrix, np.arange(matrix.shape[0]), u[known]).T
+        ranked = known | folded
+        # Ratings rank by the baseline's item bias plus the network's
+        # correction; interactions by the network's probabilities alone.
+        scores[ranked] = networks[ranked] + (scores[ranked] if data.explicit else 0.0)
+        seen = None
+        if exclude_seen:
+            seen = data.user_rows(np.where(folded, -1, u))
             if folded.any():
-                scores[folded] += self._row_predictions(rows, np.flatnonzero(folded))
                 pattern = rows.copy()
                 pattern.data[:] = 1.0
-                seen = (sp.diags((~folded).astype(np.float32)) @ seen
-                        + sp.diags(folded.astype(np.float32)) @ pattern).tocsr()
-        known = (u >= 0) & ~folded
-        if known.any():
-            matrix = self._data.matrix
-            if self.orientation_ == "user":
-                scores[known] += self._row_predictions(matrix, u[known])
-            else:  # every item's row, at these users' columns
-                scores[known] += self._row_predictions(
-                    matrix, np.arange(matrix.shape[0]), u[known]).T
-        return self.items_[top_n(scores, n, seen if exclude_seen else None)]
+                seen = seen + sp.diags(folded.astype(np.float32)) @ pattern
+            seen = seen.tocsr()
+        return top_n(scores, n, seen)
 
     # ----------------------------------------------------- saving (skae.save)
     def _fitted_state(self):

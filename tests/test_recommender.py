@@ -57,8 +57,8 @@ def test_ids_of_any_kind_and_dataframes(low_rank):
     as_text = np.column_stack([[f"user{u}" for u in X_train[:, 0]],
                                [f"movie{i}" for i in X_train[:, 1]]]).astype(object)
     frame = pd.DataFrame({"user": as_text[:, 0], "movie": as_text[:, 1]})
-    by_array = AutoencoderRecommender(**FAST, max_epochs=3).fit(as_text, y_train)
-    by_frame = AutoencoderRecommender(**FAST, max_epochs=3).fit(frame, y_train)
+    by_array = AutoencoderRecommender(**{**FAST, "max_epochs": 3}).fit(as_text, y_train)
+    by_frame = AutoencoderRecommender(**{**FAST, "max_epochs": 3}).fit(frame, y_train)
     np.testing.assert_array_equal(by_array.predict(as_text[:50]), by_frame.predict(frame[:50]))
     assert list(by_frame.feature_names_in_) == ["user", "movie"]
     assert by_frame.users_.dtype.kind == "U" and by_frame.items_[0].startswith("movie")
@@ -68,7 +68,7 @@ def test_ids_of_any_kind_and_dataframes(low_rank):
     tuples = np.empty((len(X_train), 2), dtype=object)
     tuples[:, 0] = [("u", int(u)) for u in X_train[:, 0]]
     tuples[:, 1] = X_train[:, 1]
-    rec = AutoencoderRecommender(**FAST, max_epochs=2).fit(tuples, y_train)
+    rec = AutoencoderRecommender(**{**FAST, "max_epochs": 2}).fit(tuples, y_train)
     assert np.isfinite(rec.predict(tuples[:10])).all()
 
 
@@ -162,7 +162,7 @@ def test_interactions_train_a_multinomial_autoencoder():
     ([[1, 2], [2, 3]], ["good", "bad"], "must hold numbers"),
     ([[1, 2], [2, 3]], [4, np.nan], "NaN or infinite"),
     (np.empty((0, 2)), np.empty(0), "no pairs"),
-    ([[1, 2, 3]], [4], "two columns"),
+    ([[1, 2, 3]], [4], "3 feature.s. .shape=.1, 3.. while 2 is required"),
     ([[1, 2], [2, 3]], [4], "2 pairs but y has 1"),
 ])
 def test_bad_input_gets_a_clear_error(X, y, match):
@@ -211,11 +211,12 @@ _MEMORY_SCRIPT = PREAMBLE + textwrap.dedent("""
     pairs, ratings = synthetic_pairs(20_000, 5_000, 40_000, random_state=0)
     AutoencoderRecommender(4, hidden_layer_sizes=(8,), max_epochs=1).fit(pairs[:500],
                                                                          ratings[:500])
-    with PeakAnon() as memory:
+    with PeakAnon() as fit:
         rec = AutoencoderRecommender(8, hidden_layer_sizes=(16,), orientation="user",
                                      max_epochs=2, random_state=0).fit(pairs, ratings)
-        top = rec.recommend(np.arange(1000), n=10)
-    print(memory.growth_kb / 1024, top.shape[0])
+    with PeakAnon() as recommend:
+        top = rec.recommend(np.arange(2000), n=10)
+    print(fit.growth_kb / 1024, recommend.growth_kb / 1024, top.shape[0])
 """)
 
 
@@ -225,6 +226,9 @@ def test_ratings_stay_sparse():
     # mask beside it as much again.
     out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT], capture_output=True,
                          text=True, check=True, timeout=600)
-    peak_mb, rows = out.stdout.split()
-    assert int(rows) == 1000
-    assert float(peak_mb) < 150, peak_mb
+    fit_mb, recommend_mb, rows = out.stdout.split()
+    assert int(rows) == 2000
+    # Measured: 57 MB for the fit, 110 MB for recommend (its scores and
+    # network outputs for one batch of users at a time).
+    assert float(fit_mb) < 120, fit_mb
+    assert float(recommend_mb) < 200, recommend_mb
