@@ -52,6 +52,8 @@ class _BaseAutoencoder(BaseEstimator):
     #: the mask of observed entries, its loss counts those entries, its
     #: early stopping holds entries out and its start is NaN-aware.
     _imputes = False
+    #: The code passes through the activation (no one reads it as a reduction).
+    _code_activation = False
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -139,6 +141,11 @@ class _BaseAutoencoder(BaseEstimator):
         start as the principal scores, in the data's units; rows with holes
         start imputing the column means)."""
         return start.pca_maps(self.latent_dim)
+
+    def _holdout(self):
+        """What early stopping holds out: rows, or the entries of rows with
+        holes (every row trains, and validation imputes the held-out ones)."""
+        return "entries" if self._imputes else "rows"
 
     def _linear_start(self, X, module, seed):
         """The :class:`~skae._linear_start.LinearStart` of X for ``module``:
@@ -235,7 +242,8 @@ class _BaseAutoencoder(BaseEstimator):
             "n_features": n_features, "latent_dim": self.latent_dim, "loss": loss,
             "linear_path": get_loss(loss).trains_in_internal_space, "seed": seed,
             "encoder": self.encoder, "decoder": self.decoder,
-            "observed_input": self._imputes, **network_kwargs(self, n_features),
+            "observed_input": self._imputes, "code_activation": self._code_activation,
+            **network_kwargs(self, n_features),
         }
         policy = training_policy(
             n_samples=n_samples, max_epochs=self.max_epochs, batch_size=self.batch_size,
@@ -244,7 +252,7 @@ class _BaseAutoencoder(BaseEstimator):
             early_stopping=self.early_stopping and not incremental,
             validation_fraction=self.validation_fraction, patience=self.patience,
             device=device, seed=seed, verbose=int(self.verbose), precision=self.precision,
-            holdout="entries" if self._imputes else "rows",
+            holdout=self._holdout(), hole=np.nan if self._imputes else 0.0,
             column_of=get_loss(loss).column_of(n_features))
         return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
 

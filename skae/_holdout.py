@@ -107,13 +107,17 @@ class EntrySplit:
     memory-mapped array or a CSR matrix (not copied); a tensor is split once,
     into a training copy and validation rows that pack the same input and
     the held-out entries side by side (:meth:`unpack` reads either).
-    ``column_of``: as in :class:`ColumnDraws`.
+    ``column_of``: as in :class:`ColumnDraws`. ``hole``: what a held-out
+    entry becomes, NaN (rows with holes), or 0 (counts, such as a user's
+    interactions: a fraction of the non-zero entries is held out, and
+    validation is the likelihood of those given the rest).
     """
 
-    def __init__(self, fraction, seed, column_of=None):
+    def __init__(self, fraction, seed, column_of=None, hole=float("nan")):
         self.fraction = fraction
         self.seed = seed
         self.draws = ColumnDraws(column_of)
+        self.hole = hole
         #: Whether batches are split one by one (memory-mapped and sparse
         #: data, which are not copied), not split once (a tensor).
         self.per_batch = True
@@ -140,10 +144,12 @@ class EntrySplit:
         return batch.chunk(2, dim=1)
 
     def split(self, batch, rows):
-        """``(kept, held_out)``: ``batch`` with its held-out entries NaN, and
-        those entries alone (NaN elsewhere)."""
+        """``(kept, held_out)``: ``batch`` with its held-out entries made
+        holes, and those entries alone (holes elsewhere)."""
         # Mixed with a constant of its own: a corruption drawn with the
         # user's own seed must not coincide with the holdout.
         held = self.draws.hashed(batch, rows, self.seed ^ 0x1A9E) < self.fraction
-        nan = torch.full((), float("nan"), dtype=batch.dtype, device=batch.device)
-        return torch.where(held, nan, batch), torch.where(held, batch, nan)
+        if self.hole == 0:
+            held &= batch != 0
+        hole = torch.full((), self.hole, dtype=batch.dtype, device=batch.device)
+        return torch.where(held, hole, batch), torch.where(held, batch, hole)

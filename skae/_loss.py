@@ -73,6 +73,10 @@ class SquaredError:
         """Errors of the internal space in the data's (squared) units."""
         return error * scale**2
 
+    def encoder_input(self, x):
+        """What the encoder reads of rows in the internal space: themselves."""
+        return x
+
     def columns(self, n_features):
         """``(start, stop, choices)`` of each original column: its features,
         and the values it can take (a tensor of rows), or None for a number
@@ -138,6 +142,7 @@ class BinaryCrossEntropy:
     def to_data_units(self, error, scale):
         return error
 
+    encoder_input = SquaredError.encoder_input
     columns = SquaredError.columns
     column_of = SquaredError.column_of
 
@@ -162,7 +167,8 @@ class Multinomial:
         return torch.softmax(raw, dim=-1)
 
     def per_element(self, raw, target):
-        return -torch.log_softmax(raw, dim=-1) * target
+        # Zero where the count is (an item left out of the softmax, -inf).
+        return torch.where(target != 0, -torch.log_softmax(raw, dim=-1) * target, 0.0)
 
     def per_column(self, raw, target):
         return self.per_element(raw, target)
@@ -187,6 +193,11 @@ class Multinomial:
 
     def to_data_units(self, error, scale):
         return error
+
+    def encoder_input(self, x):
+        """Rows scaled to unit length (Liang et al. 2018): which items, not
+        how many; after masking noise, the kept ones weigh more."""
+        return nn.functional.normalize(x, dim=-1)
 
     columns = SquaredError.columns
     column_of = SquaredError.column_of
@@ -278,6 +289,8 @@ class TableLoss:
 
     def check_domain(self, X):
         """Any finite encoded table is accepted (its schema encoded it)."""
+
+    encoder_input = SquaredError.encoder_input
 
 
     def to_data_units(self, error, scale):

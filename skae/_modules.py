@@ -5,6 +5,7 @@ from torch import nn
 
 from ._loss import get_loss
 from ._networks import (
+    ACTIVATIONS,
     WEIGHTED_LAYERS,
     builtin_networks,
     init_layer,
@@ -64,6 +65,9 @@ class AutoencoderModule(nn.Module):
         ``n_features`` values (before the loss's link). There is no linear
         path with a user's network. ``user_parts`` names the submodules that
         are users' networks.
+    code_activation : bool
+        Apply ``activation`` to the code too (the recommender's code is no
+        reduction that anyone reads).
     observed_input : bool
         Rows may have holes (NaN): the encoder reads each row's values in
         the internal space, zero at the holes, followed by the mask of which
@@ -81,7 +85,8 @@ class AutoencoderModule(nn.Module):
 
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
                  loss="mse", architecture="mlp", image_shape=None, channels=(32, 64),
-                 linear_path=False, seed=0, encoder=None, decoder=None, observed_input=False):
+                 linear_path=False, seed=0, encoder=None, decoder=None, observed_input=False,
+                 code_activation=False):
         super().__init__()
         self.reconstruction = get_loss(loss)
         self.observed_input = bool(observed_input)
@@ -105,6 +110,9 @@ class AutoencoderModule(nn.Module):
                 raise ValueError(f"decoder {type(self.decoder).__name__} must output "
                                  f"n_features_in={n_features} values per row; it outputs {out}.")
         self._init_code_head(width, latent_dim)
+        # With no hidden layers, AutoRec's and Mult-DAE's one-layer network.
+        self.code_activation = (ACTIVATIONS[activation]() if code_activation
+                                else nn.Identity())
         # The internal space: x_internal = (x - center) / scale. Set by
         # set_linear_start; the identity until then.
         self.register_buffer("center", torch.zeros(n_features, dtype=torch.float32))
@@ -199,7 +207,7 @@ class AutoencoderModule(nn.Module):
         with ``observed_input`` their values (zero at the holes) and the mask
         of observed ones."""
         if not self.observed_input:
-            return xn
+            return self.reconstruction.encoder_input(xn)
         observed = ~torch.isnan(xn)
         return torch.cat([torch.where(observed, xn, torch.zeros((), dtype=xn.dtype,
                                                                  device=xn.device)),
@@ -207,7 +215,7 @@ class AutoencoderModule(nn.Module):
 
     def _code_head(self, inputs):
         """Output of the code head on the encoder's ``inputs``."""
-        return self.code(self.encoder_body(inputs))
+        return self.code_activation(self.code(self.encoder_body(inputs)))
 
     def _internal_code(self, xn):
         """Code of internal-space rows ``xn``, in the internal space."""

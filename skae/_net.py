@@ -316,14 +316,19 @@ class AutoencoderNet(NeuralNet):
         """Validation loss of a batch: of reconstructing it from its
         corruption for a denoising autoencoder, the task it trains for; of
         imputing its held-out entries from the rest of their rows for an
-        :class:`~skae._holdout.EntrySplit`."""
+        :class:`~skae._holdout.EntrySplit` (of counts, such as interactions:
+        the likelihood of the held-out items among those not kept, which
+        ranks them as ``recommend`` does)."""
         Xi, rows = batch
         split = self._entry_split()
         if split is not None:
             kept, held_out = split.unpack(Xi, rows)
             with torch.no_grad():
                 y_pred = self.infer(kept, **fit_params)
-                return {"loss": self.get_loss(y_pred, held_out), "y_pred": y_pred}
+                scored = y_pred
+                if split.hole == 0:  # counts: the held-out items among those not kept
+                    scored = (y_pred[0].masked_fill(kept != 0, float("-inf")), *y_pred[1:])
+                return {"loss": self.get_loss(scored, held_out), "y_pred": y_pred}
         with torch.no_grad():
             y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params)
             loss = self.get_loss(y_pred, Xi, X=Xi, training=False)

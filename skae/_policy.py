@@ -43,7 +43,7 @@ def auto_lr(batch_size):
 
 def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weight_decay,
                     early_stopping, validation_fraction, patience, device, seed, verbose,
-                    precision, holdout="rows", column_of=None):
+                    precision, holdout="rows", column_of=None, hole=float("nan")):
     """skorch keyword arguments of the training every skae estimator uses.
 
     AdamW with decoupled ``weight_decay``, its fused step (one kernel per
@@ -59,12 +59,13 @@ def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weigh
     leaves either part empty); a guard against diverging losses.
     ``holdout="entries"`` holds out ``validation_fraction`` of the observed
     entries instead (an :class:`~skae._holdout.EntrySplit`, ``column_of``
-    its columns' groups): every row trains, with those entries hidden.
+    its columns' groups, ``hole`` what a held-out entry becomes): every row
+    trains, with those entries hidden.
     """
     callbacks = [("loss_guard", LossGuard())]
     if holdout == "entries":  # every row trains
         n_valid = 0
-        split = EntrySplit(validation_fraction, seed, column_of) \
+        split = EntrySplit(validation_fraction, seed, column_of, hole) \
             if early_stopping and n_samples else None
     else:
         n_valid = n_validation(n_samples, validation_fraction) if early_stopping else 0

@@ -4,8 +4,9 @@ tests check them.
 Python blocks of one document run in order in one namespace, in a temporary
 folder; a comment line right after a ``print`` call states what it prints,
 and must match. Shell blocks must be valid calls: ``make`` targets exist,
-``pip install`` / ``pip download`` are one, ``unzip`` opens an archive, ``python -m skae.compare`` / ``skae-compare``
-arguments parse, and every option given to a benchmark script is one it
+``pip install`` / ``pip download`` are one, ``unzip`` opens an archive,
+``python -m skae.compare`` / ``skae-compare`` arguments parse, and every
+option given to a benchmark script is one it
 accepts. Blocks of other languages (``text``, ``{toctree}``...) are not run.
 """
 
