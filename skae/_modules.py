@@ -66,8 +66,7 @@ class AutoencoderModule(nn.Module):
         path with a user's network. ``user_parts`` names the submodules that
         are users' networks.
     code_activation : bool
-        Apply ``activation`` to the code too (the recommender's code is no
-        reduction that anyone reads).
+        Apply ``activation`` to the code too (a recommender's code is read by no one).
     observed_input : bool
         Rows may have holes (NaN): the encoder reads each row's values in
         the internal space, zero at the holes, followed by the mask of which
