@@ -16,7 +16,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._batches import is_memory_mapped
+from ._batches import dense_rows, is_memory_mapped
 from ._checks import network_kwargs, validate_X
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
@@ -32,6 +32,11 @@ from ._runtime import (
     training_threads,
 )
 from ._table import Schema
+
+#: A sparse matrix of up to this many entries (16 MB as dense float32) is
+#: trained from one dense copy (its unstored entries zeros, or holes);
+#: larger ones are densified a batch at a time.
+_DENSE_SPARSE_VALUES = 2**22
 
 
 class _BaseAutoencoder(BaseEstimator):
@@ -54,6 +59,9 @@ class _BaseAutoencoder(BaseEstimator):
     _imputes = False
     #: The code passes through the activation (no one reads it as a reduction).
     _code_activation = False
+    #: A linear path beside the nonlinear network, from the linear start
+    #: (where the loss trains in an internal space).
+    _linear_path = True
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -240,7 +248,8 @@ class _BaseAutoencoder(BaseEstimator):
         loss = self._loss_spec()
         module_kwargs = {
             "n_features": n_features, "latent_dim": self.latent_dim, "loss": loss,
-            "linear_path": get_loss(loss).trains_in_internal_space, "seed": seed,
+            "linear_path": self._linear_path and get_loss(loss).trains_in_internal_space,
+            "seed": seed,
             "encoder": self.encoder, "decoder": self.decoder,
             "observed_input": self._imputes, "code_activation": self._code_activation,
             **network_kwargs(self, n_features),
@@ -279,7 +288,11 @@ class _BaseAutoencoder(BaseEstimator):
         """Train ``net`` on X for ``epochs`` (None: ``max_epochs``) and set the
         fitted attributes. A memory-mapped X is read batch by batch."""
         device, module = str(net.device), net.module_
-        if sp.issparse(X):  # densified batch by batch
+        if sp.issparse(X) and X.shape[0] * X.shape[1] <= _DENSE_SPARSE_VALUES:
+            # A small sparse matrix trains faster from one dense copy.
+            data = torch.from_numpy(dense_rows(X, 0, X.shape[0], unstored=net.unstored)).to(
+                device)
+        elif sp.issparse(X):  # densified batch by batch
             data = X.astype(np.float32)
         else:
             data = X if is_memory_mapped(X) else as_float32_tensor(X).to(device)

@@ -222,15 +222,20 @@ def _default(value, written):
 def fill_docstring(cls):
     """Class decorator: each line ``    {name}`` of the docstring replaced by
     the block ``name``, whose parameters' defaults are the class's own (a
-    leaf may change a shared parameter's default)."""
+    leaf may change a shared parameter's default, or describe it itself)."""
     defaults = {name: p.default for name, p in
                 inspect.signature(cls.__init__).parameters.items()}
+    # A parameter the leaf describes itself is left out of the blocks.
+    own = set(re.findall(r"^    (\w+) : ", cls.__doc__, flags=re.MULTILINE))
 
     def block(match):
+        entries = re.split(r"\n\n(?=    \w)", _BLOCKS[match.group(1)].rstrip("\n"))
+        text = "\n\n".join(e for e in entries
+                           if re.match(r"    (\w+) : ", e).group(1) not in own) + "\n"
         return re.sub(r"^(    (\w+) : .*, default=)(.*)$",
                       lambda m: m.group(1) + (_default(defaults[m.group(2)], m.group(3))
                                               if m.group(2) in defaults else m.group(3)),
-                      _BLOCKS[match.group(1)], flags=re.MULTILINE) + "\n"
+                      text, flags=re.MULTILINE) + "\n"
 
     cls.__doc__ = re.sub(r"^    \{(\w+)\}\n", block, cls.__doc__, flags=re.MULTILINE)
     return cls

@@ -27,6 +27,12 @@ def inference_batch_size(n_features):
     return max(1, min(_INFERENCE_BATCH_SIZE, _INFERENCE_BATCH_VALUES // max(n_features, 1)))
 
 
+def predict_entries(module, batch):
+    """Every entry of ``batch`` predicted by ``module``, in the data's units
+    (rows with or without holes; a softmax's probabilities)."""
+    return module.link(module(batch)[0]) * module.scale + module.center
+
+
 def _encode(module, batch):
     return module.encode(batch)
 

@@ -18,7 +18,7 @@ from sklearn.utils.extmath import randomized_svd
 
 from ._batches import dense_rows
 
-__all__ = ["MIN_VARIANCE", "LinearStart", "linear_start", "ratings_start"]
+__all__ = ["MIN_VARIANCE", "LinearStart", "linear_start"]
 
 #: Floor of a Gaussian decoder's variance, relative to the mean column
 #: variance: far below any residual that float32 training resolves, yet a
@@ -292,19 +292,3 @@ def linear_start(X, latent_dim, *, internal, axes, seed=0, numeric=None, holes=F
     noise = max(total - float(np.sum(sd**2)), 0.0) / rest if rest > 0 else 0.0
     return LinearStart(center, scale, axes, sd, noise_variance=noise,
                        internal_variance=total / p, column_scale=column_scale, holes=holes)
-
-
-def ratings_start(X, latent_dim, *, axes, seed=0, holes=True):
-    """The start of a CSR matrix of ratings less their baseline, unstored
-    entries holes (``holes``) or zeros: centre 0, scale 1 and, with ``axes``
-    and a code narrower than the rows, the leading right singular vectors of
-    the matrix (zeros at the holes) from sparse products."""
-    n, p = X.shape
-    if not axes:
-        return LinearStart(np.zeros(p), 1.0, internal_variance=1.0)
-    X = X.astype(np.float64)
-    axes, sd = (np.zeros((0, p)), np.zeros(0)) if _starts_at_identity(latent_dim, p) else \
-        _sparse_axes(X, np.zeros(p), 1.0, latent_dim, seed)
-    total = float(X.multiply(X).sum()) / max(n - 1, 1)
-    return LinearStart(np.zeros(p), 1.0, axes, sd, internal_variance=total / p, holes=holes,
-                       noise_variance=max(total - float(np.sum(sd**2)), 0.0) / max(p - len(sd), 1))

@@ -69,7 +69,11 @@ def to_onnx(model, X_sample, *, method="transform", target_opset=OPSET):
         A fitted :class:`AutoencoderTransformer`, :class:`VAETransformer`,
         :class:`AutoencoderOutlierDetector` or :class:`AutoencoderImputer`,
         or a scikit-learn meta-estimator (Pipeline, ColumnTransformer,
-        FeatureUnion) holding them.
+        FeatureUnion) holding them; or a fitted
+        :class:`AutoencoderRecommender`, whose graph takes rows of its
+        matrix (input ``"X"``: a user's ratings of every item, NaN where
+        unrated, for user rows) and gives the predictions of all their
+        entries (output ``"scores"``).
     X_sample : array-like or DataFrame
         A few rows of the model's input, for the input's width, names and
         types (a pandas or polars DataFrame gives one input per column, as
@@ -116,6 +120,8 @@ default="transform"
     True
     """
     _require()
+    if hasattr(model, "_onnx_model"):  # a graph of its own (the recommender's rows)
+        return model._onnx_model(X_sample, target_opset)
     from skl2onnx import to_onnx as convert
 
     if method not in ("transform", "inverse_transform", "score_samples"):
@@ -183,6 +189,18 @@ def network_graph(net, fn, n_inputs, opset=OPSET):
         except Exception as exc:  # torch's exporter: any failure, reported by layer
             raise ValueError(_failing_layer(module, fn, sample, exc)) from exc
     return onnx.inliner.inline_local_functions(program.model_proto)
+
+
+def rename_io(model, input_name, output_name):
+    """``model``, a ``ModelProto`` of one input and one output, with them
+    named ``input_name`` and ``output_name``."""
+    graph = model.graph
+    names = {graph.input[0].name: input_name, graph.output[0].name: output_name}
+    for node in graph.node:
+        node.input[:] = [names.get(name, name) for name in node.input]
+        node.output[:] = [names.get(name, name) for name in node.output]
+    graph.input[0].name, graph.output[0].name = input_name, output_name
+    return model
 
 
 def _failing_layer(module, fn, sample, exc):

@@ -6,6 +6,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from skae._ranking import ndcg_at_k, recall_at_k, top_n
 from skae._ratings import IdIndex, damped_biases
 from skae.datasets import synthetic_pairs
 
-FAST = dict(latent_dim=16, hidden_layer_sizes=(32,), max_epochs=30, lr=3e-3, random_state=0)
+FAST = dict(latent_dim=32, max_epochs=60, lr=1e-2, weight_decay=0.1, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +233,81 @@ def test_ratings_stay_sparse():
     # network outputs for one batch of users at a time).
     assert float(fit_mb) < 120, fit_mb
     assert float(recommend_mb) < 200, recommend_mb
+
+
+@pytest.mark.parametrize("feedback", ["ratings", "interactions"])
+def test_onnx_scores_rows_as_recommend_folds_them_in(low_rank, feedback):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    X_train, _, y_train, _ = low_rank
+    rec = AutoencoderRecommender(**{**FAST, "max_epochs": 5}, orientation="user").fit(
+        X_train, y_train if feedback == "ratings" else None)
+    rows = np.full((2, len(rec.items_)), np.nan if feedback == "ratings" else 0, np.float32)
+    rows[0, [1, 5, 9]] = [5, 1, 4] if feedback == "ratings" else 1
+    rows[1, [2, 3]] = [2, 2] if feedback == "ratings" else 1
+    session = onnxruntime.InferenceSession(skae.to_onnx(rec, rows).SerializeToString())
+    scores = session.run(None, {"X": rows})[0]
+    assert scores.shape == rows.shape and np.isfinite(scores).all()
+    given = ~np.isnan(rows) & (rows != 0)
+    history = [(user, rec.items_[j], rows[user, j])
+               for user in (0, 1) for j in np.flatnonzero(given[user])]
+    history = np.array(history, dtype=object)[:, :3 if feedback == "ratings" else 2]
+    top = rec.recommend([0, 1], n=5, history=history)
+    for user in (0, 1):
+        unseen = np.where(np.isnan(rows[user]) | (rows[user] == 0), scores[user], -np.inf)
+        np.testing.assert_array_equal(rec.items_[np.argsort(-unseen)[:5]], top[user])
+    with pytest.raises(ValueError, match="rows of the"):
+        skae.to_onnx(rec, rows[:, :3])
+
+
+def test_verbose_prints_the_epochs_log(low_rank, capsys):
+    X_train, _, y_train, _ = low_rank
+    AutoencoderRecommender(**{**FAST, "max_epochs": 2}, verbose=1).fit(X_train, y_train)
+    out = capsys.readouterr().out
+    assert "epoch" in out and "train_loss" in out and "valid_loss" in out
+
+
+def test_users_networks_interrupts_and_threads(low_rank, monkeypatch):
+    from torch import nn
+
+    from skae._net import AutoencoderNet
+
+    X_train, X_test, y_train, _ = low_rank
+    rec = AutoencoderRecommender(
+        **{**FAST, "max_epochs": 3},
+        encoder=lambda n_inputs, latent: nn.Sequential(nn.Linear(n_inputs, latent), nn.Tanh()),
+        decoder=lambda n_features, latent: nn.Linear(latent, n_features)).fit(X_train, y_train)
+    assert rec.net_.module_.user_parts == {"encoder_body", "decoder"}
+    # Ratings: the user's encoder reads the values and the mask, twice the row.
+    assert rec.net_.module_.encoder_body[0].in_features == 2 * len(rec.users_)
+    assert np.isfinite(rec.predict(X_test)).all()
+
+    # Two fits in threads give what each gives alone.
+    results = [None, None]
+
+    def fit(k):
+        results[k] = AutoencoderRecommender(**FAST).fit(X_train, y_train).predict(X_test)
+
+    workers = [threading.Thread(target=fit, args=(k,)) for k in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    alone = AutoencoderRecommender(**FAST).fit(X_train, y_train).predict(X_test)
+    for result in results:
+        np.testing.assert_array_equal(result, alone)
+
+    # Ctrl-C in a re-fit leaves the fitted model as it was.
+    rec = AutoencoderRecommender(**FAST).fit(X_train, y_train)
+    before = rec.predict(X_test)
+    original, calls = AutoencoderNet.train_step, {"n": 0}
+
+    def train_step(self, batch, **fit_params):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, batch, **fit_params)
+
+    monkeypatch.setattr(AutoencoderNet, "train_step", train_step)
+    with pytest.raises(KeyboardInterrupt):
+        rec.fit(X_train[::-1], y_train[::-1])
+    np.testing.assert_array_equal(rec.predict(X_test), before)
