@@ -62,6 +62,9 @@ class _BaseAutoencoder(BaseEstimator):
     #: A linear path beside the nonlinear network, from the linear start
     #: (where the loss trains in an internal space).
     _linear_path = True
+    #: The untrained network predicts the centre of the internal space (its
+    #: last layer starts at zero; so it does with a linear path).
+    _zero_start = False
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -252,6 +255,7 @@ class _BaseAutoencoder(BaseEstimator):
             "seed": seed,
             "encoder": self.encoder, "decoder": self.decoder,
             "observed_input": self._imputes, "code_activation": self._code_activation,
+            "zero_start": self._zero_start,
             **network_kwargs(self, n_features),
         }
         policy = training_policy(

@@ -65,8 +65,9 @@ class AutoencoderModule(nn.Module):
         ``n_features`` values (before the loss's link). There is no linear
         path with a user's network. ``user_parts`` names the submodules that
         are users' networks.
-    code_activation : bool
-        Apply ``activation`` to the code too (a recommender's code is read by no one).
+    code_activation, zero_start : bool
+        Apply ``activation`` to the code too (a recommender's code is read by
+        no one); start the decoder's last layer at zero, as a linear path does.
     observed_input : bool
         Rows may have holes (NaN): the encoder reads each row's values in
         the internal space, zero at the holes, followed by the mask of which
@@ -85,7 +86,7 @@ class AutoencoderModule(nn.Module):
     def __init__(self, n_features, latent_dim, hidden_layer_sizes=(), activation="relu",
                  loss="mse", architecture="mlp", image_shape=None, channels=(32, 64),
                  linear_path=False, seed=0, encoder=None, decoder=None, observed_input=False,
-                 code_activation=False):
+                 code_activation=False, zero_start=False):
         super().__init__()
         self.reconstruction = get_loss(loss)
         self.observed_input = bool(observed_input)
@@ -118,19 +119,16 @@ class AutoencoderModule(nn.Module):
         self.register_buffer("scale", torch.ones(n_features, dtype=torch.float32))
         # Codes are reported as internal codes times code_scale.
         self.register_buffer("code_scale", torch.ones((), dtype=torch.float32))
-        # A linear path needs nonlinear parts whose last layers skae can zero.
         self.linear_path = bool(linear_path) and not self.user_parts
         self.linear_beside = self.linear_path and self.observed_input
         if self.linear_path:
             # Through the code: code = linear_encoder(inputs) + code(encoder_body(inputs)),
-            # reconstruction = linear_decoder(code) + decoder(code). Beside it:
-            # reconstruction = linear_decoder(linear_encoder(inputs)) + decoder(code).
-            # Linear maps plus nonlinear corrections whose last layers start at zero.
-            # Beside the code, the linear map needs no more dimensions than
-            # it has inputs.
+            # reconstruction = linear_decoder(code) + decoder(code). Beside it (no wider
+            # than its inputs): linear_decoder(linear_encoder(inputs)) + decoder(code).
             width = min(latent_dim, n_inputs) if self.linear_beside else latent_dim
             self.linear_encoder = layer(nn.Linear, n_inputs, width, bias=False)
             self.linear_decoder = layer(nn.Linear, width, n_features, bias=False)
+        self.zero_start = (self.linear_path or zero_start) and "decoder" not in self.user_parts
         self.reset_parameters(torch.Generator().manual_seed(seed))
 
     @torch.no_grad()
@@ -144,8 +142,10 @@ class AutoencoderModule(nn.Module):
                 for part in child.modules():
                     if isinstance(part, WEIGHTED_LAYERS):
                         init_layer(part, generator)
+        if self.zero_start:
+            _zero(last_layer(self.decoder))
         if self.linear_path:
-            for part in (self.linear_encoder, self.linear_decoder, last_layer(self.decoder)):
+            for part in (self.linear_encoder, self.linear_decoder):
                 _zero(part)
             if not self.linear_beside:
                 _zero(self.code)
