@@ -138,23 +138,27 @@ class IdIndex:
             # Ids of mixed or other kinds than at fit: each looked up alone.
             table = dict(zip(self.ids.tolist(), range(len(self.ids)), strict=True))
             return np.fromiter((table.get(v, -1) for v in ids.tolist()), np.int64, len(ids))
-        at = np.searchsorted(self.ids, ids)
-        at = np.minimum(at, len(self.ids) - 1)
-        found = self.ids[at] == ids
-        return np.where(np.asarray(found, dtype=bool), at, -1).astype(np.int64)
+        at = np.searchsorted(self.ids, ids).astype(np.int64, copy=False)
+        np.minimum(at, len(self.ids) - 1, out=at)
+        at[~np.asarray(self.ids[at] == ids, dtype=bool)] = -1
+        return at
 
 
 def ratings_matrix(rows, columns, values, shape):
     """The CSR matrix of ``values`` at (``rows``, ``columns``); a pair given
-    twice keeps its last value."""
-    order = np.lexsort((np.arange(len(rows)), columns, rows))
-    rows, columns, values = rows[order], columns[order], values[order]
-    last = np.ones(len(rows), dtype=bool)
-    last[:-1] = (rows[1:] != rows[:-1]) | (columns[1:] != columns[:-1])
-    matrix = sp.csr_matrix((values[last].astype(np.float32), (rows[last], columns[last])),
-                           shape=shape)
-    matrix.sort_indices()
-    return matrix
+    twice keeps its last value. Built from one sort of the pairs' keys, in
+    a few copies of the pairs' size."""
+    key = rows.astype(np.int64) * shape[1] + columns
+    order = np.argsort(key, kind="stable")  # a repeated pair's last is last
+    key = key[order]
+    last = np.ones(len(key), dtype=bool)
+    last[:-1] = key[1:] != key[:-1]
+    order, key = order[last], key[last]
+    index = np.int32 if max(len(key), *shape) < 2**31 else np.int64
+    indptr = np.zeros(shape[0] + 1, dtype=index)
+    np.cumsum(np.bincount(key // shape[1], minlength=shape[0]), out=indptr[1:])
+    return sp.csr_matrix((values[order].astype(np.float32), (key % shape[1]).astype(index),
+                          indptr), shape=shape)
 
 
 def damped_biases(rows, columns, values, shape, damping=(10.0, 10.0), iterations=10):
@@ -213,7 +217,9 @@ class Ratings:
             self.mean, self.user_bias, self.item_bias = damped_biases(
                 u, i, ratings, shape, damping=(damping, damping))
             self.range = (float(ratings.min()), float(ratings.max()))
-            values = ratings - self.baseline(u, i)
+            values = ratings - self.mean  # less the baseline, in place (every id is known)
+            values -= self.user_bias[u]
+            values -= self.item_bias[i]
         self.matrix = self._oriented(u, i, values)
 
     def _oriented(self, u, i, values):
