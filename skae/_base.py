@@ -57,14 +57,12 @@ class _BaseAutoencoder(BaseEstimator):
     #: the mask of observed entries, its loss counts those entries, its
     #: early stopping holds entries out and its start is NaN-aware.
     _imputes = False
-    #: The code passes through the activation (no one reads it as a reduction).
-    _code_activation = False
-    #: A linear path beside the nonlinear network, from the linear start
-    #: (where the loss trains in an internal space).
-    _linear_path = True
-    #: The untrained network predicts the centre of the internal space (its
-    #: last layer starts at zero; so it does with a linear path).
-    _zero_start = False
+    #: The network: the code through the activation; a linear path (where the
+    #: loss trains in an internal space); the last layer at zero, so the
+    #: untrained network predicts the centre (as it does with a linear path).
+    _code_activation, _linear_path, _zero_start = False, True, False
+    #: Early stopping waits at least the epochs that train on this many rows.
+    _patience_rows = 0
 
     _parameter_constraints: dict = {
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -266,6 +264,7 @@ class _BaseAutoencoder(BaseEstimator):
             validation_fraction=self.validation_fraction, patience=self.patience,
             device=device, seed=seed, verbose=int(self.verbose), precision=self.precision,
             holdout=self._holdout(), hole=np.nan if self._imputes else 0.0,
+            patience_rows=self._patience_rows,
             column_of=get_loss(loss).column_of(n_features))
         return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
 

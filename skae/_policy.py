@@ -43,7 +43,8 @@ def auto_lr(batch_size):
 
 def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weight_decay,
                     early_stopping, validation_fraction, patience, device, seed, verbose,
-                    precision, holdout="rows", column_of=None, hole=float("nan")):
+                    precision, holdout="rows", column_of=None, hole=float("nan"),
+                    patience_rows=0):
     """skorch keyword arguments of the training every skae estimator uses.
 
     AdamW with decoupled ``weight_decay``, its fused step (one kernel per
@@ -60,7 +61,9 @@ def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weigh
     ``holdout="entries"`` holds out ``validation_fraction`` of the observed
     entries instead (an :class:`~skae._holdout.EntrySplit`, ``column_of``
     its columns' groups, ``hole`` what a held-out entry becomes): every row
-    trains, with those entries hidden.
+    trains, with those entries hidden. ``patience_rows``: early stopping
+    waits at least the epochs that train on that many rows (on small data
+    an epoch is a few steps).
     """
     callbacks = [("loss_guard", LossGuard())]
     if holdout == "entries":  # every row trains
@@ -87,6 +90,7 @@ def training_policy(*, n_samples, max_epochs, batch_size, lr, lr_schedule, weigh
             patience=epochs, threshold=PLATEAU_THRESHOLD, threshold_mode="rel",
             event_name=None)))
     if split:
+        patience = max(patience, math.ceil(patience_rows / max(n_samples - n_valid, 1)))
         callbacks.append(("early_stopping", EarlyStoppingFromStart(
             monitor="valid_loss", patience=patience, threshold=0.0,
             threshold_mode="abs", load_best=True)))

@@ -176,6 +176,8 @@ def test_a_matrix_is_refused_with_a_hint():
         AutoencoderRecommender().fit(sp.random(5, 5, density=0.5, format="csr"))
     with pytest.raises(ValueError, match="architecture='mlp'"):
         AutoencoderRecommender(architecture="conv").fit([[1, 2]], [3])
+    with pytest.raises(ValueError, match="Ratings train with loss='mse'"):
+        AutoencoderRecommender(loss="multinomial").fit([[1, 2]], [3])
     with pytest.raises(NotImplementedError, match="fit it again"):
         AutoencoderRecommender().partial_fit([[1, 2]], [3])
 
