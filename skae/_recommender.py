@@ -29,12 +29,12 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
     """Recommendation by an autoencoder over rating vectors.
 
     ``fit(X, y)`` takes (user, item) pairs and their ratings, as a
-    regressor does: :meth:`predict` gives the rating of any pair, so that
-    ``cross_val_score(..., scoring="neg_root_mean_squared_error")`` and
-    ``GridSearchCV`` work as for any regressor. ``fit(X)`` with no ``y``
-    takes implicit feedback: each pair is an interaction (a view, a click,
-    a purchase). :meth:`recommend` gives each user's top items not already
-    seen, also for a user not seen at fit, from that user's history.
+    regressor does: :meth:`predict` gives the rating of any pair, and
+    ``cross_val_score`` and ``GridSearchCV`` work as for any regressor.
+    ``fit(X)`` with no ``y`` takes implicit feedback: each pair is an
+    interaction (a view, a click, a purchase). :meth:`recommend` gives each
+    user's top items not already seen, also for a user not seen at fit,
+    from that user's history.
 
     The ratings stay a sparse matrix, densified a batch of rows at a time:
     memory grows with the number of ratings, not users x items.
@@ -58,11 +58,7 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
     300 units between the row and its reconstruction (the code passes
     through the activation), no linear path, and a strong weight decay (3)
     against memorizing the few ratings of each row; of ratings, the
-    untrained network predicts the baseline. Early stopping holds
-    out a tenth of the ratings, or of each user's interactions, and keeps
-    the epoch that predicted them best (interactions: the likelihood of the
-    held-out items among those the user has not interacted with, as
-    :meth:`recommend` ranks them).
+    untrained network predicts the baseline.
 
     Pairs of a user or an item not seen at fit are predicted by the
     baseline of what is known: the item's bias for a new user, the user's
@@ -84,6 +80,12 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
         likelihood for interactions.
 
     {training}
+    patience : int, default=10
+        Early stopping holds out a tenth of the ratings, or of each user's
+        interactions (judged among the items the user has not interacted
+        with, as :meth:`recommend` ranks them), and stops after ``patience``
+        epochs without improvement, or the epochs of 30,000 rows if more.
+
     lr : float or "auto", default="auto"
         Learning rate. ``"auto"``: 3e-4 for ratings, 1e-3 for interactions
         (on MovieLens-100K ratings were predicted better at 3e-4 than at
@@ -209,9 +211,7 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
                               corruption="masking",
                               unstored=np.nan if self._imputes else 0.0, **policy)
 
-    def _holdout(self):
-        """Entries: ratings, or a tenth of each user's interactions (every
-        user trains, and validation is the task ``recommend`` serves)."""
+    def _holdout(self):  # ratings, or interactions per user: every row trains
         return "entries"
 
     def _loss_spec(self):
