@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from peak_memory import PREAMBLE
+from sklearn.base import clone
+from sklearn.ensemble import VotingRegressor
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 
 import skae
@@ -73,7 +75,7 @@ def test_ids_of_any_kind_and_dataframes(low_rank):
     assert np.isfinite(rec.predict(tuples[:10])).all()
 
 
-def test_it_is_a_regressor_for_cross_validation_and_grid_search(low_rank):
+def test_it_is_a_regressor_for_cross_validation_grid_search_and_voting(low_rank):
     X_train, _, y_train, _ = low_rank
     rec = AutoencoderRecommender(**{**FAST, "max_epochs": 3})
     scores = cross_val_score(rec, X_train, y_train, cv=2, scoring="neg_root_mean_squared_error")
@@ -81,6 +83,10 @@ def test_it_is_a_regressor_for_cross_validation_and_grid_search(low_rank):
     search = GridSearchCV(rec, {"latent_dim": [4, 8]}, cv=2,
                           scoring="neg_root_mean_squared_error").fit(X_train, y_train)
     assert search.best_params_["latent_dim"] in (4, 8)
+    members = [(f"seed{s}", clone(rec).set_params(random_state=s)) for s in (0, 1)]
+    votes = VotingRegressor(members).fit(X_train, y_train)
+    np.testing.assert_allclose(votes.predict(X_train[:20]), np.mean(
+        [member.predict(X_train[:20]) for member in votes.estimators_], axis=0))
 
 
 def test_unknown_users_and_items_get_the_baseline_of_what_is_known(low_rank):
