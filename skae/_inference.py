@@ -2,6 +2,7 @@
 per-feature errors, batch by batch in bounded memory."""
 
 import numpy as np
+import torch
 from sklearn.base import TransformerMixin
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array
@@ -31,6 +32,18 @@ def predict_entries(module, batch):
     """Every entry of ``batch`` predicted by ``module``, in the data's units
     (rows with or without holes; a softmax's probabilities)."""
     return module.link(module(batch)[0]) * module.scale + module.center
+
+
+def fold_in_entries(module, batch, mean, column_bias, damping):
+    """Every entry of raw rating rows ``batch`` (NaN where unrated) predicted,
+    in ratings, each row folded in as a new user's ratings are: less the
+    baseline of its columns (``mean`` + ``column_bias``) and its own bias,
+    damped as if it had ``damping`` more ratings at the mean."""
+    observed = ~torch.isnan(batch)
+    residual = torch.where(observed, batch - mean - column_bias, 0.0)
+    bias = residual.sum(-1, keepdim=True) / (observed.sum(-1, keepdim=True) + damping)
+    row = torch.where(observed, residual - bias, float("nan"))
+    return predict_entries(module, row) + mean + column_bias + bias
 
 
 def _encode(module, batch):

@@ -167,8 +167,7 @@ class Multinomial:
         return torch.softmax(raw, dim=-1)
 
     def per_element(self, raw, target):
-        # Zero where the count is (an item left out of the softmax, -inf).
-        return torch.where(target != 0, -torch.log_softmax(raw, dim=-1) * target, 0.0)
+        return -torch.log_softmax(raw, dim=-1) * target
 
     def per_column(self, raw, target):
         return self.per_element(raw, target)

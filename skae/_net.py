@@ -327,7 +327,8 @@ class AutoencoderNet(NeuralNet):
                 y_pred = self.infer(kept, **fit_params)
                 scored = y_pred
                 if split.hole == 0:  # counts: the held-out items among those not kept
-                    scored = (y_pred[0].masked_fill(kept != 0, float("-inf")), *y_pred[1:])
+                    # (-1e30, not -inf: no mass in the softmax, and 0 x it is 0)
+                    scored = (y_pred[0].masked_fill(kept != 0, -1e30), *y_pred[1:])
                 return {"loss": self.get_loss(scored, held_out), "y_pred": y_pred}
         with torch.no_grad():
             y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params)

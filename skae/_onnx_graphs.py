@@ -2,12 +2,14 @@
 types and converts each kind of them (a mixin per kind; the export itself
 is in ``_onnx.py``)."""
 
+import functools
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import is_nan
-from ._inference import predict_entries
+from ._inference import fold_in_entries, predict_entries
 from ._kinds import KINDS
 from ._onnx import current_method, network_graph, rename_io, splice
 
@@ -244,38 +246,40 @@ class ImputerOnnx(OnnxMixin):
 
 
 class RecommenderOnnx:
-    """The recommender's ONNX graph, a model of its own (its ``X`` is pairs,
-    which skl2onnx's protocol has no use for): rows of its matrix in, the
-    predictions of their entries out."""
+    """The recommender's rows scored, as :meth:`recommend` folds a user in
+    and as its ONNX graph (a model of its own: its ``X`` is pairs, which
+    skl2onnx's protocol has no use for) computes them: rows of its matrix
+    in, the predictions of their entries out."""
+
+    def _row_scores(self):
+        """``fn(module, rows)``: the prediction of every entry of rows of the
+        matrix as given (ratings, NaN where unrated, folded in with the
+        row's own damped bias; or interactions, their probabilities)."""
+        data = self._data
+        if not data.explicit:
+            return predict_entries
+        column_bias = data.item_bias if data.orientation == "user" else data.user_bias
+        return functools.partial(fold_in_entries, mean=float(data.mean), damping=data.damping,
+                                 column_bias=torch.as_tensor(column_bias, dtype=torch.float32))
 
     def _onnx_model(self, X_sample, target_opset):
         """:func:`skae.to_onnx` of the recommender: a row of the matrix in
         (a user's ratings of every item for user rows, NaN where unrated;
         an item's by every user for item rows; 0/1 interactions), the
-        predictions of all its entries out, as :meth:`recommend` folds a
-        row in (the row's own damped bias). ``X_sample``: such rows."""
+        predictions of all its entries out (ratings clipped to their range
+        at fit). ``X_sample``: such rows."""
         check_is_fitted(self)
-        data = self._data
-        width = data.matrix.shape[1]
+        width = self._data.matrix.shape[1]
         sample = np.asarray(X_sample)
         if sample.ndim != 2 or sample.shape[1] != width:
             raise ValueError(f"X_sample must be rows of the {width} "
                              f"{'items' if self.orientation_ == 'user' else 'users'} "
                              f"(the recommender's {self.orientation_} rows); got shape "
                              f"{sample.shape}.")
-        column_bias = torch.as_tensor(
-            data.item_bias if self.orientation_ == "user" else data.user_bias,
-            dtype=torch.float32)
-        mean, damping, (low, high) = float(data.mean), float(self.damping), data.range
+        row_scores, (low, high) = self._row_scores(), self._data.range
 
         def scores(module, x):
-            if not data.explicit:
-                return predict_entries(module, x)
-            observed = ~torch.isnan(x)
-            residual = torch.where(observed, x - mean - column_bias, 0.0)
-            bias = residual.sum(-1, keepdim=True) / (observed.sum(-1, keepdim=True) + damping)
-            row = torch.where(observed, residual - bias, float("nan"))
-            return torch.clamp(predict_entries(module, row) + mean + column_bias + bias,
-                               low, high)
+            out = row_scores(module, x)
+            return torch.clamp(out, low, high) if self._data.explicit else out
 
         return rename_io(network_graph(self.net_, scores, width, target_opset), "X", "scores")

@@ -8,30 +8,16 @@ import scipy.sparse as sp
 __all__ = ["ndcg_at_k", "recall_at_k", "top_items", "top_n"]
 
 
-def top_items(data, predict_rows, u, folded, rows, n, exclude_seen):
+def top_items(data, networks, u, folded, rows, n, exclude_seen):
     """Positions of the top ``n`` items of users at positions ``u`` (-1:
     not seen at fit) of :class:`~skae._ratings.Ratings` ``data``, those
-    ``folded`` in from ``rows`` (their histories, users x items).
-    ``predict_rows(matrix, rows, columns=None)``: the network's predictions
-    of rows of a matrix (at ``columns`` of them)."""
-    known = (u >= 0) & ~folded
-    n_items = len(data.items)
+    ``folded`` in from ``rows`` (their histories, users x items), by the
+    scores ``networks`` (users x items) of the users seen or folded in."""
+    ranked = (u >= 0) | folded
     # Users neither seen nor folded in: the items of highest bias (ratings)
     # or share (interactions).
     scores = np.tile(data.item_bias.astype(np.float32), (len(u), 1))
-    networks = np.zeros((len(u), n_items), dtype=np.float32)
-    if folded.any():
-        networks[folded] = predict_rows(rows, np.flatnonzero(folded))
-    if known.any():
-        if data.orientation == "user":
-            networks[known] = predict_rows(data.matrix, u[known])
-        else:  # every item's row, at these users' columns
-            networks[known] = predict_rows(data.matrix, np.arange(n_items), u[known]).T
-    ranked = known | folded
-    # Ratings rank by the baseline's item bias plus the network's correction
-    # (the user's bias and the mean are the same for all items);
-    # interactions by the network's probabilities alone.
-    scores[ranked] = networks[ranked] + (scores[ranked] if data.explicit else 0.0)
+    scores[ranked] = networks[ranked]
     seen = None
     if exclude_seen:
         seen = data.user_rows(np.where(folded, -1, u))
@@ -40,13 +26,14 @@ def top_items(data, predict_rows, u, folded, rows, n, exclude_seen):
             pattern.data[:] = 1.0
             seen = seen + sp.diags(folded.astype(np.float32)) @ pattern
         seen = seen.tocsr()
-    return top_n(scores, n, seen)
+    return top_n(scores, n, seen, copy=False)
 
 
-def top_n(scores, n, seen=None):
+def top_n(scores, n, seen=None, copy=True):
     """Positions of the ``n`` highest scores of each row, best first,
-    leaving out the entries of the CSR matrix ``seen`` (its stored ones)."""
-    scores = np.array(scores)
+    leaving out the entries of the CSR matrix ``seen`` (its stored ones;
+    with ``copy=False`` they are set to -inf in ``scores`` itself)."""
+    scores = np.array(scores) if copy else np.asarray(scores)
     if seen is not None:
         rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
         scores[rows, seen.indices] = -np.inf

@@ -4,6 +4,7 @@ matrix they make (sparse: memory grows with the number of ratings), the
 damped biases of users and items; top-n lists and their metrics are in
 ``_ranking.py``."""
 
+import functools
 import math
 
 import numpy as np
@@ -220,14 +221,8 @@ class Ratings:
             values = ratings - self.mean  # less the baseline, in place (every id is known)
             values -= self.user_bias[u]
             values -= self.item_bias[i]
-        self.matrix = self._oriented(u, i, values)
-
-    def _oriented(self, u, i, values):
-        """The CSR matrix of ``values`` at users ``u`` and items ``i``, rows
-        as :attr:`orientation` says."""
-        if self.orientation == "item":
-            return ratings_matrix(i, u, values, (len(self.items), len(self.users)))
-        return ratings_matrix(u, i, values, (len(self.users), len(self.items)))
+        self.matrix = (ratings_matrix(i, u, values, shape[::-1]) if orientation == "item"
+                       else ratings_matrix(u, i, values, shape))
 
     def baseline(self, u, i):
         """The baseline of pairs of positions (-1: not seen at fit): of
@@ -239,17 +234,23 @@ class Ratings:
             return np.where(known_u, 0.0, item)
         return self.mean + np.where(known_u, self.user_bias[np.maximum(u, 0)], 0.0) + item
 
+    @functools.cached_property
+    def by_user(self):  # users as rows: item rows transposed once
+        return self.matrix.T.tocsr() if self.orientation == "item" else self.matrix
+
     def user_rows(self, u):
         """The entries of users at positions ``u`` (an empty row where u is
         -1), users x items."""
-        by_user = self.matrix.T.tocsr() if self.orientation == "item" else self.matrix
-        return (sp.diags((u >= 0).astype(np.float32)) @ by_user[np.maximum(u, 0)]).tocsr()
+        return (sp.diags((u >= 0).astype(np.float32)) @ self.by_user[np.maximum(u, 0)]).tocsr()
 
     def fold_in(self, users, history):
         """Which of ``users`` are in ``history`` (pairs, and for ratings a
         third column of ratings), and a row per user of their history as
-        the network reads it (items as columns; empty for the others). A
-        new user's bias is damped from their own ratings."""
+        given (ratings, or 1 per interaction; items as columns; empty for
+        the others)."""
+        if self.orientation != "user":
+            raise ValueError("history (folding in users) needs user rows: fit with orientation="
+                             "'user' (with item rows a new user is a new input of every row).")
         pairs, ratings = history, None
         if hasattr(history, "columns"):
             if len(history.columns) == 3:
@@ -267,12 +268,7 @@ class Ratings:
         row_of, i = index.positions(h_users), self.items.positions(h_items)
         keep = (i >= 0) & (row_of >= 0)  # items not seen at fit are no input of the network
         row_of, i = row_of[keep], i[keep]
-        values = np.ones(len(i))
-        if self.explicit:
-            residual = ratings[keep] - self.mean - self.item_bias[i]
-            bias = np.bincount(row_of, residual, len(index)) / (
-                np.bincount(row_of, minlength=len(index)) + self.damping)
-            values = residual - bias[row_of]
+        values = ratings[keep] if self.explicit else np.ones(len(i))
         rows = ratings_matrix(row_of, i, values, (len(index), len(self.items)))
         rows = rows[np.maximum(index.positions(users), 0)]
         return np.diff(rows.indptr) > 0, rows

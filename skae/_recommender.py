@@ -184,19 +184,16 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
     _code_activation, _linear_path = True, False
     _patience_rows = 30_000  # from the baseline, a fit can stay level a few hundred steps
     #: What "auto" means for ratings and for interactions (see the parameters).
-    _AUTO = {"explicit": {"lr": 3e-4, "noise": 0.1, "activation": "sigmoid"},
-             "implicit": {"lr": 1e-3, "noise": 0.3, "activation": "tanh"}}
+    _AUTO = {"explicit": dict(lr=3e-4, noise=0.1, activation="sigmoid", loss="mse",
+                              orientation="item"),
+             "implicit": dict(lr=1e-3, noise=0.3, activation="tanh", loss="multinomial",
+                              orientation="user")}
 
-    @property
-    def _imputes(self):
-        """Ratings are rows with holes; interactions complete rows of 0/1."""
-        return getattr(self, "feedback_", "explicit") == "explicit"
-
-    @property
-    def _zero_start(self):
-        """Ratings only (uniform logits ranked worse: Recall@20 0.392-0.395,
-        not 0.396-0.401)."""
-        return self._imputes
+    #: Ratings are rows with holes, interactions complete rows of 0/1; the
+    #: zero start is the ratings' (uniform logits ranked interactions worse:
+    #: Recall@20 0.392-0.395, not 0.396-0.401).
+    _imputes = _zero_start = property(
+        lambda self: getattr(self, "feedback_", "explicit") == "explicit")
 
     # ------------------------------------------------------------- the hooks
     def _setting(self, name):
@@ -215,9 +212,7 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
         return "entries"
 
     def _loss_spec(self):
-        if self.loss != "auto":
-            return self.loss
-        return "mse" if self._imputes else "multinomial"
+        return self._setting("loss")
 
     _table_schema = staticmethod(lambda X: None)  # pairs are no table
 
@@ -263,11 +258,9 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
                              "a loss for interactions: fit(pairs) without y.")
         _check_feature_names(self, X, reset=True)
         self.n_features_in_ = 2
-        orientation = self.orientation
-        if orientation == "auto":
-            orientation = "user" if ratings is None else "item"
         self.feedback_ = "implicit" if ratings is None else "explicit"
-        self._set_ratings(Ratings(users, items, ratings, orientation, self.damping))
+        self._set_ratings(Ratings(users, items, ratings, self._setting("orientation"),
+                                  self.damping))
         return self._data.matrix
 
     def _set_ratings(self, data):
@@ -294,16 +287,12 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
         _check_feature_names(self, X, reset=False)
         return self._data.users.positions(users), self._data.items.positions(items)
 
-    def _row_predictions(self, matrix, rows, columns=None):
-        """Network predictions (data units) of rows ``rows`` of ``matrix``,
-        all their columns or ``columns`` of them, a batch at a time."""
-        size = inference_batch_size(matrix.shape[1])
-        out = np.empty((len(rows), matrix.shape[1] if columns is None else len(columns)))
-        for start in range(0, len(rows), size):
-            block = map_batches(self.net_, predict_entries, matrix[rows[start:start + size]],
-                                np.float32, size, unstored=self.net_.unstored)
-            out[start:start + size] = block if columns is None else block[:, columns]
-        return out
+    def _row_predictions(self, matrix, rows, columns=None, scores=predict_entries):
+        """``scores`` (the network's predictions, data units) of rows ``rows``
+        of ``matrix``, all their columns or ``columns`` of them, in batches."""
+        fn = scores if columns is None else (lambda module, x: scores(module, x)[:, columns])
+        return map_batches(self.net_, fn, matrix[rows], np.float32,
+                           inference_batch_size(matrix.shape[1]), unstored=self.net_.unstored)
 
     def predict(self, X):
         """Rating (or, for interactions, score) of each (user, item) pair.
@@ -329,12 +318,14 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
             rows, columns = rows[known], columns[known]
             unique, where = np.unique(rows, return_inverse=True)
             size = inference_batch_size(self._data.matrix.shape[1])
+            order = np.argsort(where, kind="stable")  # each batch of rows finds its pairs
+            bounds = np.searchsorted(where[order], np.arange(0, len(unique) + size, size))
             values = np.empty(len(rows))
-            for start in range(0, len(unique), size):
+            for batch, start in enumerate(range(0, len(unique), size)):
+                at = order[bounds[batch]:bounds[batch + 1]]
                 block = self._row_predictions(self._data.matrix, unique[start:start + size])
-                here = (where >= start) & (where < start + size)
-                values[here] = block[where[here] - start, columns[here]]
-            pred[known] = pred[known] + values
+                values[at] = block[where[at] - start, columns[at]]
+            pred[known] += values
         return np.clip(pred, *self.rating_range_)
 
     def recommend(self, users, n=10, *, history=None, exclude_seen=True):
@@ -371,16 +362,26 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
         u = self._data.users.positions(users)
         folded, rows = np.zeros(len(users), dtype=bool), None
         if history is not None:
-            if self.orientation_ != "user":
-                raise ValueError("history (folding in users) needs user rows: fit with "
-                                 "orientation='user'; with orientation='item' a new user "
-                                 "would be a new input of every row.")
             folded, rows = self._data.fold_in(users, history)
+        known, scores = (u >= 0) & ~folded, self._row_scores()
+        matrix, table = self._data.matrix, None
+        # Item rows: every item's row once, at these users; then a batch of
+        # users at a time (memory bounded by the batch's scores).
+        if self.orientation_ == "item" and known.any():
+            seen_users = np.unique(u[known])
+            table = self._row_predictions(matrix, np.arange(matrix.shape[0]), seen_users).T
         out = np.empty((len(users), min(int(n), len(self.items_))), dtype=np.int64)
-        # A batch of users at a time: memory bounded by the batch's scores.
         for start in range(0, len(users), size := inference_batch_size(len(self.items_))):
             here = slice(start, start + size)
-            out[here] = top_items(self._data, self._row_predictions, u[here], folded[here],
+            k, f = known[here], folded[here]
+            networks = np.zeros((len(k), len(self.items_)), dtype=np.float32)
+            if f.any():  # histories as given, scored as the ONNX graph scores them
+                networks[f] = self._row_predictions(rows[here], np.flatnonzero(f), None, scores)
+            if k.any():  # ratings: the correction plus the item's bias
+                networks[k] = (self._row_predictions(matrix, u[here][k]) if table is None
+                               else table[np.searchsorted(seen_users, u[here][k])]) + (
+                    self.item_bias_.astype(np.float32) if self._imputes else 0.0)
+            out[here] = top_items(self._data, networks, u[here], f,
                                   None if rows is None else rows[here], int(n), exclude_seen)
         return self.items_[out]
 
