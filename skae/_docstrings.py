@@ -173,7 +173,8 @@ TABLE = """\
         the user guide's "Tables" page.
 """
 
-ATTRIBUTES = """\
+#: What every fit leaves (the estimators without codes use it alone).
+TRAINED = """\
     net_ : skorch.NeuralNet
         The fitted skorch net; ``net_.module_`` is the torch module and
         ``net_.history`` the training history.
@@ -189,7 +190,9 @@ ATTRIBUTES = """\
 
     validation_loss_curve_ : ndarray of shape (n_epochs,) or None
         Validation loss of each epoch, when early stopping held data out.
+"""
 
+ATTRIBUTES = TRAINED + """
     embedding_ : ndarray of shape (n_samples, latent_dim)
         With ``structure="umap"`` only: UMAP's layout of the training rows
         (of the last ``fit``, or the last ``partial_fit`` chunk), centred,
@@ -204,7 +207,8 @@ ATTRIBUTES = """\
 """
 
 _BLOCKS = {"network": NETWORK, "activation": ACTIVATION, "training": TRAINING,
-           "structure": STRUCTURE, "table": TABLE, "attributes": ATTRIBUTES}
+           "structure": STRUCTURE, "table": TABLE, "attributes": ATTRIBUTES,
+           "trained": TRAINED}
 
 
 def _default(value, written):

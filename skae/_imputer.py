@@ -82,18 +82,7 @@ class AutoencoderImputer(TransformerMixin, ImputerOnnx, _BaseAutoencoder):
     {table}
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net (``net_.module_``, ``net_.history``).
-
-    device_ : str
-        Device the model was trained on.
-
-    n_iter_ : int
-        Number of epochs run.
-
-    loss_curve_ : ndarray of shape (n_epochs,)
-        Training loss (in the internal space) of each epoch.
-
+    {trained}
     validation_loss_curve_ : ndarray of shape (n_epochs,) or None
         Mean squared imputation error of the held-out entries, in the
         internal space (1 is the mean imputation's error, about), per epoch;

@@ -112,14 +112,7 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
 
     Attributes
     ----------
-    net_ : skorch.NeuralNet
-        The fitted skorch net (``net_.module_``, ``net_.history``).
-    device_ : str
-        Device the model was trained on.
-    n_iter_ : int
-        Number of epochs run.
-    loss_curve_ : ndarray of shape (n_epochs,)
-        Training loss of each epoch.
+    {trained}
     validation_loss_curve_ : ndarray of shape (n_epochs,) or None
         Validation loss of each epoch: the squared error of the held-out
         ratings (less their baseline), or the negative log-likelihood of the
