@@ -51,22 +51,23 @@ from sklearn.model_selection import KFold
 
 from skae import AutoencoderRecommender
 from skae._ranking import ndcg_at_k, recall_at_k, top_n
-from skae._ratings import IdIndex, damped_biases
+from skae._ratings import IdIndex, Ratings
 from skae.datasets import MOVIELENS_ENV, load_movielens, synthetic_pairs
 
 
 class Biases:
-    """The damped user and item biases (the recommender's own baseline)."""
+    """The damped user and item biases: the recommender's own baseline
+    (``skae._ratings.Ratings``, with user rows of the ratings less it)."""
 
     def fit(self, X, y):
-        self.users, self.items = IdIndex(X[:, 0]), IdIndex(X[:, 1])
-        u, i = self.users.positions(X[:, 0]), self.items.positions(X[:, 1])
-        self.mean, self.bu, self.bi = damped_biases(u, i, y, (len(self.users), len(self.items)))
+        self.data = Ratings(X[:, 0], X[:, 1], y, "user", damping=10.0)
         return self
 
+    def _positions(self, X):
+        return self.data.users.positions(X[:, 0]), self.data.items.positions(X[:, 1])
+
     def predict(self, X):
-        u, i = self.users.positions(X[:, 0]), self.items.positions(X[:, 1])
-        return (self.mean + np.where(u >= 0, self.bu[u], 0) + np.where(i >= 0, self.bi[i], 0))
+        return self.data.baseline(*self._positions(X))
 
 
 class GlobalMean:
@@ -86,10 +87,7 @@ class ALS(Biases):
         self.rank, self.ridge, self.sweeps, self.seed = rank, ridge, sweeps, seed
 
     def fit(self, X, y):
-        super().fit(X, y)
-        u, i = self.users.positions(X[:, 0]), self.items.positions(X[:, 1])
-        r = y - self.mean - self.bu[u] - self.bi[i]
-        R = sp.csr_matrix((r, (u, i)), shape=(len(self.users), len(self.items)))
+        R = super().fit(X, y).data.matrix.astype(np.float64)  # the residuals, users x items
         rng = np.random.default_rng(self.seed)
         self.P = rng.normal(0, 0.1, (R.shape[0], self.rank))
         self.Q = rng.normal(0, 0.1, (R.shape[1], self.rank))
@@ -111,7 +109,7 @@ class ALS(Biases):
         return out
 
     def predict(self, X):
-        u, i = self.users.positions(X[:, 0]), self.items.positions(X[:, 1])
+        u, i = self._positions(X)
         base = super().predict(X)
         known = (u >= 0) & (i >= 0)
         base[known] += np.einsum("ij,ij->i", self.P[u[known]], self.Q[i[known]])
