@@ -40,6 +40,7 @@ class AutoencoderTransformer(_BaseTransformer):
 
     Parameters
     ----------
+    {code}
     {network}
     loss : {"mse", "bce"}, default="mse"
         Reconstruction loss. ``"mse"``: mean squared error with an unbounded

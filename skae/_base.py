@@ -9,10 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -43,12 +40,11 @@ class _BaseAutoencoder(BaseEstimator):
     """Base class of skae's estimators: the shared parameters and the fit.
 
     A leaf sets what it trains through hooks: :meth:`_build_net` (the skorch
-    net and module classes and their own parameters), :meth:`_start_maps`
-    (the linear model the network starts from, of :meth:`_linear_start`)
-    and :meth:`_training_rows`
-    (X validated as the rows the network trains on); :meth:`_before_training`
-    and :meth:`_after_training` add to a training. ``_imputes`` is the one
-    place that says whether the rows have holes to fill.
+    net and module classes), :meth:`_code_width`, :meth:`_start_maps` (the
+    linear model the network starts from, of :meth:`_linear_start`),
+    :meth:`_training_rows` (X validated as the rows the network trains on);
+    :meth:`_before_training` and :meth:`_after_training` add to a training.
+    ``_imputes`` says whether the rows have holes to fill.
 
     Warning: This class should not be used directly. Use derived classes instead.
     """
@@ -144,25 +140,28 @@ class _BaseAutoencoder(BaseEstimator):
         arguments (``module__*``) and :func:`skae._policy.training_policy`'s."""
         raise NotImplementedError
 
-    def _start_maps(self, start):
+    def _start_maps(self, start, width):
         """Arguments of ``module.set_linear_start`` for the
-        :class:`~skae._linear_start.LinearStart` ``start``: PCA's maps (codes
-        start as the principal scores, in the data's units; rows with holes
-        start imputing the column means)."""
-        return start.pca_maps(self.latent_dim)
+        :class:`~skae._linear_start.LinearStart` ``start`` and a code
+        ``width`` wide: PCA's maps (codes start as the principal scores, in
+        the data's units; rows with holes start imputing the column means)."""
+        return start.pca_maps(width)
+
+    def _code_width(self, X, seed):  # the width of the code a fit of X trains
+        return self.latent_dim
 
     def _holdout(self):
         """What early stopping holds out: rows, or the entries of rows with
         holes (every row trains, and validation imputes the held-out ones)."""
         return "entries" if self._imputes else "rows"
 
-    def _linear_start(self, X, module, seed):
-        """The :class:`~skae._linear_start.LinearStart` of X for ``module``:
-        the internal space of a loss that trains in one (MSE, a table's),
-        the principal axes where the network has a linear path; BCE's
-        targets stay in [0, 1]."""
+    def _linear_start(self, X, module, seed, width):
+        """The :class:`~skae._linear_start.LinearStart` of X for ``module``
+        (its code ``width`` wide): the internal space of a loss that trains in
+        one (MSE, a table's), the principal axes where the network has a
+        linear path; BCE's targets stay in [0, 1]."""
         schema = self._trained_schema()
-        return linear_start(X, self.latent_dim, seed=seed,
+        return linear_start(X, width, seed=seed,
                             internal=module.reconstruction.trains_in_internal_space,
                             axes=module.linear_path, holes=self._imputes,
                             numeric=None if schema is None else schema.numeric_mask())
@@ -184,12 +183,12 @@ class _BaseAutoencoder(BaseEstimator):
                              "with its own likelihood).")
 
     def _before_training(self, net, X, done):
-        """What a training of ``net`` on X adds (``done``: epochs already
-        run), as a dict: ``"structure"``, a term of the loss on the codes."""
+        """What a training of ``net`` on X adds (``done``: epochs already run),
+        as a dict (``"structure"``: a term of the loss on the codes)."""
         return {}
 
-    def _after_training(self, X, added):
-        """Fitted attributes of what :meth:`_before_training` ``added``."""
+    def _after_training(self, X, added):  # fitted attributes of what was added
+        pass
 
     # --------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -232,23 +231,23 @@ class _BaseAutoencoder(BaseEstimator):
         chosen = self.categorical_features
         return Schema.infer(X, None if isinstance(chosen, str) else chosen)
 
-    def _trained_schema(self):
-        """The schema of the columns the network reads (None: numbers)."""
+    def _trained_schema(self):  # the schema of the columns read (None: numbers)
         return getattr(self, "_schema", None)
 
-    def _loss_spec(self):
-        """The module's loss: ``loss``, or a fitted table's (``skae._table``)."""
+    def _loss_spec(self):  # ``loss``, or a fitted table's (skae._table)
         schema = self._trained_schema()
         return self.loss if schema is None else schema.loss_spec()
 
-    def _make_net(self, n_samples, n_features, seed, device, incremental=False):
+    def _make_net(self, n_samples, n_features, seed, device, incremental=False,
+                  latent_dim=None):
         """The uninitialized skorch net of this estimator's parameters, for
-        data of ``n_samples`` x ``n_features`` (also what :func:`skae.load`
-        rebuilds). ``incremental`` (:meth:`partial_fit`): no validation
-        split, early stopping or schedule."""
+        data of ``n_samples`` x ``n_features`` and a code ``latent_dim`` wide
+        (default: the parameter's; also what :func:`skae.load` rebuilds).
+        ``incremental`` (:meth:`partial_fit`): no validation split, early
+        stopping or schedule."""
         loss = self._loss_spec()
         module_kwargs = {
-            "n_features": n_features, "latent_dim": self.latent_dim, "loss": loss,
+            "n_features": n_features, "latent_dim": latent_dim or self.latent_dim, "loss": loss,
             "linear_path": self._linear_path and get_loss(loss).trains_in_internal_space,
             "seed": seed,
             "encoder": self.encoder, "decoder": self.decoder,
@@ -271,20 +270,22 @@ class _BaseAutoencoder(BaseEstimator):
     def _start(self, X, incremental=False):
         """A new, initialized net for X, at its linear start."""
         device = resolve_device(self.device)
-        if self.latent_dim >= X.shape[1] and not getattr(self, "noise", 0):
+        seed = shared_seed(seed_from(self.random_state))
+        width = self._code_width(X, seed)
+        if width >= X.shape[1] and not getattr(self, "noise", 0):
             warnings.warn(
-                f"latent_dim={self.latent_dim} is not smaller than the {X.shape[1]} features: "
+                f"latent_dim={width} is not smaller than the {X.shape[1]} features: "
                 "the code is no reduction and the network can learn to copy its input. Use a "
                 "smaller latent_dim, or noise > 0 for an overcomplete denoising autoencoder.",
                 UserWarning, stacklevel=5)
-        seed = shared_seed(seed_from(self.random_state))
-        net = self._make_net(X.shape[0], X.shape[1], seed, device, incremental)
+        net = self._make_net(X.shape[0], X.shape[1], seed, device, incremental, width)
         net.initialize()
         module = net.module_
-        module.set_linear_start(**self._start_maps(self._linear_start(X, module, seed)))
+        start = self._linear_start(X, module, seed, width)
+        module.set_linear_start(**self._start_maps(start, width))
         # What skae.load needs to rebuild the net.
         self._net_config = {"n_samples": X.shape[0], "n_features": X.shape[1], "seed": seed,
-                            "device": device, "incremental": incremental}
+                            "device": device, "incremental": incremental, "latent_dim": width}
         return net
 
     def _train(self, net, X, epochs):
@@ -305,8 +306,7 @@ class _BaseAutoencoder(BaseEstimator):
             added = self._before_training(net, X, done)
             net.partial_fit(data, epochs=epochs, structure=added.get("structure"))
         if net.stopped_by_user(done + (epochs or self.max_epochs)):
-            # skorch ends training quietly on KeyboardInterrupt; the
-            # estimator re-raises it.
+            # skorch ends training quietly on KeyboardInterrupt; the estimator re-raises it.
             raise KeyboardInterrupt(
                 f"{type(self).__name__} training was interrupted"
                 + ("; the estimator is left as it was before the call." if epochs is None
@@ -384,8 +384,8 @@ class _BaseAutoencoder(BaseEstimator):
         reads back)."""
         return {}
 
-    def _restore_fitted_state(self, state):
-        """The inverse of :meth:`_fitted_state`."""
+    def _restore_fitted_state(self, state):  # the inverse of _fitted_state
+        pass
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -40,6 +40,31 @@ ACTIVATION = """\
 
 NETWORK += "\n" + ACTIVATION
 
+#: The transformers' code: a width, or a fraction of the variance; ordered.
+CODE = """\
+    latent_dim : int or float, default=2
+        Size of the code (the number of output features of :meth:`transform`).
+        A float in (0, 1) is a fraction of the variance, as in ``PCA(0.95)``:
+        an ordered code (``ordered``) is trained as wide as the number of
+        principal components that explain (1 + fraction) / 2 of the training
+        variance (at most 256 and the number of features), then cut to its
+        smallest prefix whose held-out R² (``explained_variance_ratio_``
+        summed) reaches the fraction. Not with your own networks or
+        ``partial_fit``.
+
+    ordered : bool, default=False
+        Train an ordered code: every prefix of it (its first ``k``
+        dimensions, the others zero) reconstructs as well as it can, so that
+        one fit serves every width (:meth:`truncate`) and
+        ``explained_variance_ratio_`` says what each dimension adds. Each
+        training row is decoded from one prefix, the whole code for half
+        the rows and a log-uniform width for the others (nested
+        dropout), at about the cost of an ordinary fit; a prefix then
+        reconstructs somewhat worse than a fit of its width alone (see the
+        user guide's "Reduction" page). Not with ``structure``. True for a
+        float ``latent_dim``.
+"""
+
 TRAINING = """\
     max_epochs : int, default=200
         Maximum number of passes over the training data.
@@ -193,6 +218,21 @@ TRAINED = """\
 """
 
 ATTRIBUTES = TRAINED + """
+    n_components_ : int
+        Width of the fitted code (``latent_dim``, or the width a fraction
+        chose).
+
+    explained_variance_ratio_ : ndarray of shape (n_components_,)
+        Of an ordered code only: what each code dimension adds to the R² of
+        its prefix, ``1 - |X - X_k|^2 / |X - mean(X)|^2`` for the
+        reconstruction ``X_k`` from the first ``k`` dimensions, on the rows
+        early stopping held out (the training rows without them), in the
+        space the network is trained in (the data's units for numbers; for a
+        table, standardized numbers and 0/1 categories). Its cumulative sum
+        is each prefix's R². Unlike PCA's, measured on held-out rows, and a
+        nonlinear code's shares are not additive: a dimension's may be
+        negative.
+
     embedding_ : ndarray of shape (n_samples, latent_dim)
         With ``structure="umap"`` only: UMAP's layout of the training rows
         (of the last ``fit``, or the last ``partial_fit`` chunk), centred,
@@ -208,7 +248,7 @@ ATTRIBUTES = TRAINED + """
 
 _BLOCKS = {"network": NETWORK, "activation": ACTIVATION, "training": TRAINING,
            "structure": STRUCTURE, "table": TABLE, "attributes": ATTRIBUTES,
-           "trained": TRAINED}
+           "trained": TRAINED, "code": CODE}
 
 
 def _default(value, written):
@@ -229,13 +269,14 @@ def fill_docstring(cls):
     leaf may change a shared parameter's default, or describe it itself)."""
     defaults = {name: p.default for name, p in
                 inspect.signature(cls.__init__).parameters.items()}
-    # A parameter the leaf describes itself is left out of the blocks.
+    # A parameter the leaf (or an earlier block) describes is left out of the blocks.
     own = set(re.findall(r"^    (\w+) : ", cls.__doc__, flags=re.MULTILINE))
 
     def block(match):
         entries = re.split(r"\n\n(?=    \w)", _BLOCKS[match.group(1)].rstrip("\n"))
-        text = "\n\n".join(e for e in entries
-                           if re.match(r"    (\w+) : ", e).group(1) not in own) + "\n"
+        kept = [e for e in entries if re.match(r"    (\w+) : ", e).group(1) not in own]
+        own.update(re.match(r"    (\w+) : ", e).group(1) for e in kept)
+        text = "\n\n".join(kept) + "\n"
         return re.sub(r"^(    (\w+) : .*, default=)(.*)$",
                       lambda m: m.group(1) + (_default(defaults[m.group(2)], m.group(3))
                                               if m.group(2) in defaults else m.group(3)),

@@ -13,8 +13,10 @@ from ._networks import (
     layer,
     user_network,
 )
+from ._ordered import keep_prefix
 
 __all__ = ["AutoencoderModule"]
+
 
 class AutoencoderModule(nn.Module):
     """Autoencoder: an encoder body and code head, and a decoder.
@@ -59,12 +61,10 @@ class AutoencoderModule(nn.Module):
     encoder, decoder : callable, optional
         Users' networks, ``factory(n_features, latent_dim) -> nn.Module``,
         in place of the built-in ones (:func:`skae._networks.user_network`).
-        An autoencoder's encoder outputs the code (``latent_dim`` values per
-        row); a VAE's encoder outputs any width, on which the module adds the
-        mean and log-variance heads. The decoder maps codes to
-        ``n_features`` values (before the loss's link). There is no linear
-        path with a user's network. ``user_parts`` names the submodules that
-        are users' networks.
+        An autoencoder's encoder outputs the code (``latent_dim`` per row); a
+        VAE's any width, on which the module adds the mean and log-variance
+        heads. The decoder maps codes to ``n_features`` values (before the
+        link). No linear path with a user's network (named in ``user_parts``).
     code_activation, zero_start : bool
         Apply ``activation`` to the code too (a recommender's code is read by
         no one); start the decoder's last layer at zero, as a linear path does.
@@ -222,8 +222,7 @@ class AutoencoderModule(nn.Module):
         z = self._code_head(inputs)
         return z + self.linear_encoder(inputs) if self._through() else z
 
-    def _through(self):
-        """Whether the linear path runs through the code."""
+    def _through(self):  # whether the linear path runs through the code
         return self.linear_path and not self.linear_beside
 
     @property
@@ -254,12 +253,13 @@ class AutoencoderModule(nn.Module):
         :meth:`forward` (the deterministic code a training step computed)."""
         return output[1] * self.code_scale
 
-    def forward(self, x):
+    def forward(self, x, widths=None):
         """Return ``(raw_reconstruction, code)``, both in the internal space
-        (compare the reconstruction with :meth:`normalize` of the input)."""
+        (compare the reconstruction with :meth:`normalize` of the input);
+        ``widths``: each row decoded from a prefix of its code that wide."""
         if not self.linear_beside:
             z = self._internal_code(self.normalize(x))
-            return self.decode_raw(z), z
+            return self.decode_raw(keep_prefix(z, widths)), z
         inputs = self._inputs(self.normalize(x))
         z = self._code_head(inputs)
         return self.decoder(z) + self.linear_decoder(self.linear_encoder(inputs)), z

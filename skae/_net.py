@@ -12,7 +12,6 @@ History, callbacks and printing are skorch's own. With the callbacks in
 that imports skorch.
 """
 
-
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -21,14 +20,9 @@ from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator
 from torch import nn
 
-from ._batches import (
-    Rows,
-    Shards,
-    SparseBatches,
-    StreamedBatches,
-    TensorBatches,
-)
+from ._batches import Rows, Shards, SparseBatches, StreamedBatches, TensorBatches
 from ._holdout import ColumnDraws, EntrySplit
+from ._ordered import PrefixDraws
 from ._policy import EpochLog
 from ._runtime import data_parallel
 
@@ -59,6 +53,9 @@ class AutoencoderNet(NeuralNet):
     unstored : float
         What a sparse matrix's unstored entries are: zeros (0.0), or holes
         (NaN: a ratings matrix, whose stored entries are the observed ones).
+    ordered : bool
+        Train an ordered code: each row decoded from a prefix of its code
+        (:mod:`skae._ordered`).
 
     The loss is the module's (``module__loss``): ``criterion`` is unused.
     A module that reads rows with holes (``observed_input``) is trained on
@@ -68,7 +65,8 @@ class AutoencoderNet(NeuralNet):
     """
 
     def __init__(self, module, *args, criterion=nn.MSELoss, noise=0.0, corruption="gaussian",
-                 seed=0, precision="32", structure_weight=0.0, unstored=0.0, **kwargs):
+                 seed=0, precision="32", structure_weight=0.0, unstored=0.0, ordered=False,
+                 **kwargs):
         super().__init__(module, *args, criterion=criterion, **kwargs)
         self.noise = noise
         self.corruption = corruption
@@ -76,14 +74,14 @@ class AutoencoderNet(NeuralNet):
         self.precision = precision
         self.structure_weight = structure_weight
         self.unstored = unstored
+        self.ordered = ordered
 
     _TRANSIENT = ("generator_", "noise_generator_", "valid_noise_generator_",
                    "sample_generator_", "split_", "trained_", "trained_sizes_", "structure_",
-                   "column_draws_")
+                   "column_draws_", "width_draws_")
 
     @property
-    def loss(self):
-        """The reconstruction loss object (:mod:`skae._loss`) of the module."""
+    def loss(self):  # the reconstruction loss object (skae._loss) of the module
         return self.module_.reconstruction
 
     def initialize(self):
@@ -101,6 +99,7 @@ class AutoencoderNet(NeuralNet):
         self.valid_noise_generator_ = torch.Generator(device=self.device)
         self.sample_generator_ = torch.Generator(device=self.device).manual_seed(
             self.seed + 3 + rank)
+        self.width_draws_ = PrefixDraws(self.seed + 7 + rank)
 
     def __getstate__(self):
         # Generators are tied to a device (a CUDA one cannot be unpickled
@@ -115,8 +114,7 @@ class AutoencoderNet(NeuralNet):
         if getattr(self, "initialized_", False):
             self._make_generators()
 
-    def restore_history(self, rows):
-        """Replace the history with ``rows`` (a saved ``list(history)``)."""
+    def restore_history(self, rows):  # rows: a saved ``list(history)``
         self.history = type(self.history)(rows)
 
     def loss_curves(self):
@@ -274,8 +272,7 @@ class AutoencoderNet(NeuralNet):
         self.optimizer_.step()
         return step
 
-    def _entry_split(self):
-        """The holdout of entries, when this training holds entries out."""
+    def _entry_split(self):  # the holdout of entries, when this training holds entries out
         return self.train_split if isinstance(self.train_split, EntrySplit) else None
 
     def train_step_single(self, batch, **fit_params):
@@ -285,7 +282,7 @@ class AutoencoderNet(NeuralNet):
         split = self._entry_split()
         if split is not None and split.per_batch:  # held-out entries are never trained on
             Xi = split.split(Xi, rows)[0]
-        y_pred = self.infer(self.corrupt(Xi), **fit_params)
+        y_pred = self.infer(self.corrupt(Xi), **fit_params, **self._prefixes(Xi, True))
         self.before_loss(y_pred, Xi)
         loss = self.get_loss(y_pred, Xi, X=Xi, training=True)
         if self._structured():
@@ -295,8 +292,8 @@ class AutoencoderNet(NeuralNet):
         self.sync_gradients(len(Xi))
         return {"loss": loss, "y_pred": y_pred}
 
-    def before_loss(self, y_pred, target):
-        """Hook between the forward pass and the loss of a training step."""
+    def before_loss(self, y_pred, target):  # between a step's forward pass and its loss
+        pass
 
     def sync_gradients(self, n_rows):
         """In a data-parallel fit, replace each process's gradient (of the
@@ -331,21 +328,28 @@ class AutoencoderNet(NeuralNet):
                     scored = (y_pred[0].masked_fill(kept != 0, -1e30), *y_pred[1:])
                 return {"loss": self.get_loss(scored, held_out), "y_pred": y_pred}
         with torch.no_grad():
-            y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params)
+            y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params,
+                                **self._prefixes(Xi, False))
             loss = self.get_loss(y_pred, Xi, X=Xi, training=False)
             if self._structured():
                 loss = loss + self.structure_weight * self.structure_.fit(
                     self.module_.code_of(y_pred), rows)
             return {"loss": loss, "y_pred": y_pred}
 
-    def _structured(self):
-        """Whether this training adds a structure term to its losses."""
+    def _structured(self):  # whether this training adds a structure term to its losses
         return getattr(self, "structure_", None) is not None and bool(self.structure_weight)
 
     def start_validation(self):
         """Reset the validation corruption: every validation pass corrupts
         the same rows the same way, so epochs compare on equal terms."""
         self.valid_noise_generator_.manual_seed(self.seed + 2)
+        self.width_draws_.restart()
+
+    def _prefixes(self, Xi, training):
+        """The prefix widths of an ordered code's forward pass over ``Xi``."""
+        if not self.ordered:
+            return {}
+        return self.width_draws_.widths(len(Xi), self.module__latent_dim, Xi.device, training)
 
     def corrupt(self, X, generator=None):
         """Corrupted copy of a batch (identity when noise is 0), drawn from

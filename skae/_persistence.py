@@ -281,7 +281,8 @@ def _restore_net(estimator, document, fitted):
     if config["device"] != "cpu" and not torch.cuda.is_available():
         config["device"] = "cpu"
     net = estimator._make_net(config["n_samples"], config["n_features"], config["seed"],
-                              config["device"], incremental=config["incremental"])
+                              config["device"], incremental=config["incremental"],
+                              latent_dim=config.get("latent_dim"))
     net.initialize()
     net.module_.load_state_dict(document["weights"], strict=True)
     net.restore_history(json.loads(document["history"]))

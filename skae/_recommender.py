@@ -212,7 +212,7 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
     def _training_rows(self, X, reset):  # the ratings matrix fit built from the pairs
         return X
 
-    def _linear_start(self, X, module, seed):
+    def _linear_start(self, X, module, seed, width):
         """The data's own space (ratings less their baseline are centred)."""
         return LinearStart(np.zeros(X.shape[1]), 1.0)
 

@@ -11,7 +11,8 @@ __all__ = ["rate", "table", "write_report"]
 
 #: Every file a report writes: removed before a new report goes into a folder.
 REPORT_FILES = ("report.md", "results.csv", "reconstruction_error.png", "codes_2d.png",
-                "reconstructions.png", "vae_samples.png", "loss_curves.png")
+                "reconstructions.png", "vae_samples.png", "loss_curves.png",
+                "explained_variance.png")
 
 #: The table's columns: (result key, header, format).
 _COLUMNS = (("method", "method", ""), ("latent_dim", "latent", "d"),
@@ -150,8 +151,49 @@ def _figures(data, results, artefacts, latent_dims, out):
     return figures
 
 
-def write_report(data, results, artefacts, latent_dims, out, seconds, command, trust_rows):
-    """Write ``report.md``, ``results.csv`` and the figures into ``out``."""
+def _components(data, curves, out):
+    """The report's section on how many dimensions (``curves``: of
+    :func:`skae.compare.explained_variance`) and its figure."""
+    from matplotlib.figure import Figure
+
+    methods = ("PCA", "ordered AutoencoderTransformer")
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    for method in methods:
+        ax.plot(curves["k"], curves[method], ".-", label=method)
+    ax.set(xlabel="dimensions kept (k)", ylabel="held-out R²", ylim=(0, 1),
+           title=f"{data.name}: variance explained by the first k dimensions")
+    ax.legend()
+    fig.savefig(out / "explained_variance.png", dpi=100, bbox_inches="tight")
+    rows = []
+    for fraction in (0.5, 0.8, 0.9, 0.95):
+        picks = [np.flatnonzero(np.asarray(curves[m]) >= fraction) for m in methods]
+        rows.append(f"| {fraction:.0%} | " + " | ".join(
+            str(int(pick[0]) + 1) if len(pick) else f"> {len(curves['k'])}" for pick in picks)
+            + " |")
+    seconds = curves["fit_s"]
+    return [
+        "## How many dimensions",
+        "",
+        f"One fit each, up to {len(curves['k'])} dimensions: PCA ({seconds['PCA']:.2f} s) "
+        f"and `AutoencoderTransformer({len(curves['k'])}, ordered=True)` "
+        f"({seconds['ordered AutoencoderTransformer']:.1f} s), each prefix of its code "
+        "taken by `truncate(k)`. The smallest number of dimensions whose test R² "
+        "reaches each share of the variance:",
+        "",
+        "| share of the variance | PCA | ordered autoencoder |",
+        "|---|---|---|",
+        *rows,
+        "",
+        "![Held-out R² of the first k dimensions](explained_variance.png)",
+        "",
+    ]
+
+
+def write_report(data, results, artefacts, latent_dims, out, seconds, command, trust_rows,
+                 components=None):
+    """Write ``report.md``, ``results.csv`` and the figures into ``out``
+    (``components``: the curves of :func:`skae.compare.explained_variance`)."""
     out.mkdir(parents=True, exist_ok=True)
     for name in REPORT_FILES:  # a new report replaces the whole previous one
         (out / name).unlink(missing_ok=True)
@@ -185,5 +227,7 @@ def write_report(data, results, artefacts, latent_dims, out, seconds, command, t
     ]
     for name, caption in figures.items():
         text += [f"![{caption}]({name})", ""]
+    if components is not None:
+        text += _components(data, components, out)
     (out / "report.md").write_text("\n".join(text))
     return out / "report.md"

@@ -43,6 +43,7 @@ class VAETransformer(_BaseTransformer):
 
     Parameters
     ----------
+    {code}
     {network}
     loss : {"mse", "bce"}, default="mse"
         Decoder likelihood. ``"mse"``: Gaussian with a learned variance, for
@@ -89,12 +90,12 @@ class VAETransformer(_BaseTransformer):
     def _build_net(self, module_kwargs, policy):
         return VAENet(VAEModule, **module_kwargs, beta=self.beta, **policy)
 
-    def _start_maps(self, start):
+    def _start_maps(self, start, width):
         # Probabilistic PCA; the decoder variance has a floor relative to the
         # data's variance, so that a perfect reconstruction cannot drive the
         # likelihood to infinity.
         floor = {"min_variance": MIN_VARIANCE * max(start.internal_variance, 1e-12)}
-        return {**start.ppca_maps(self.latent_dim), **floor}
+        return {**start.ppca_maps(width), **floor}
 
     @validate_params(
         {"n_samples": [Interval(Integral, 1, None, closed="left")],

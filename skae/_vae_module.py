@@ -7,6 +7,7 @@ from torch import nn
 
 from ._modules import AutoencoderModule
 from ._networks import layer
+from ._ordered import keep_prefix
 
 __all__ = ["VAEModule"]
 
@@ -125,17 +126,18 @@ image_shape, channels, linear_path, seed, encoder, decoder
         self.running_variance.lerp_(residual.to(self.running_variance.dtype), rate)
         self.variance_updates += 1
 
-    def forward(self, x, generator=None):
+    def forward(self, x, generator=None, widths=None):
         """Return ``(raw_reconstruction, z, mu, logvar)`` with ``z`` drawn
         from the posterior (from ``generator``) in training mode and equal to
-        ``mu`` otherwise."""
+        ``mu`` otherwise; ``widths``: each row decoded from a prefix of ``z``
+        that wide."""
         mu, logvar = self.posterior(x)
         if self.training:
             eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
             z = mu + eps * torch.exp(0.5 * logvar)
         else:
             z = mu
-        return self.decode_raw(z), z, mu, logvar
+        return self.decode_raw(keep_prefix(z, widths)), z, mu, logvar
 
     def log_likelihood(self, raw, xn):
         """log p(xn | z) per sample, summed over features (nats), for ``xn``

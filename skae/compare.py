@@ -3,7 +3,9 @@
 The project's main job. It fits every method at every latent size on the
 training rows and measures on held-out rows: reconstruction error, 5-NN and
 logistic-regression accuracy of the codes, trustworthiness, fit time and
-transform throughput (and the VAE's ELBO). It writes a report folder with
+transform throughput (and the VAE's ELBO); and how much of the held-out
+variance each number of dimensions explains, for PCA and an ordered
+autoencoder, from one fit each. It writes a report folder with
 ``report.md``, ``results.csv`` and PNG figures.
 
     python -m skae.compare                       # digits, latent sizes 2 10 30
@@ -39,7 +41,7 @@ from ._report import table, write_report
 from ._vae import VAETransformer
 from .datasets import DATASETS, MNIST_ENV, Dataset, load_dataset
 
-__all__ = ["Dataset", "compare", "load_dataset", "main"]
+__all__ = ["Dataset", "compare", "explained_variance", "load_dataset", "main"]
 
 METHODS = ("PCA", "KernelPCA", "AutoencoderTransformer", "VAETransformer")
 #: Methods that can be asked for with ``--methods``: UMAP needs umap-learn
@@ -130,6 +132,39 @@ def compare(data, latent_dims=(2, 10, 30), *, methods=METHODS, ae_params=None,
     return results, artefacts
 
 
+def explained_variance(data, width, ae_params=None):
+    """Held-out R² of every prefix k = 1..``width`` of PCA's code and of an
+    ordered :class:`AutoencoderTransformer`'s, one fit each (``R² = 1 -
+    |X - X_k|^2 / |X - mean(X)|^2`` on the test rows, ``X_k`` the
+    reconstruction from the first k dimensions).
+
+    Returns
+    -------
+    curves : dict
+        ``"k"``, and the R² of each prefix under ``"PCA"`` and
+        ``"ordered AutoencoderTransformer"``; ``"fit_s"``, the two fits'
+        seconds.
+    """
+    params = {"random_state": 0, **(ae_params or {}), "ordered": True,
+              "structure": None, "transform_neighbors": None}
+    X, T = data.X_train, data.X_test
+    sst = float(np.sum((T - T.mean(axis=0)) ** 2))
+    start = time.perf_counter()
+    pca = PCA(width, random_state=0).fit(X)
+    pca_s = time.perf_counter() - start
+    start = time.perf_counter()
+    ae = AutoencoderTransformer(width, **params).fit(X)
+    ae_s = time.perf_counter() - start
+    Z_pca, Z_ae = pca.transform(T), ae.transform(T)
+    curves = {"k": np.arange(1, width + 1), "PCA": [], "ordered AutoencoderTransformer": []}
+    for k in curves["k"]:
+        back = Z_pca[:, :k] @ pca.components_[:k] + pca.mean_
+        curves["PCA"].append(1 - float(np.sum((back - T) ** 2)) / sst)
+        back = ae.truncate(int(k)).inverse_transform(Z_ae[:, :k])
+        curves["ordered AutoencoderTransformer"].append(1 - float(np.sum((back - T) ** 2)) / sst)
+    return {**curves, "fit_s": {"PCA": pca_s, "ordered AutoencoderTransformer": ae_s}}
+
+
 def _parser():
     """The command line's argument parser."""
     parser = argparse.ArgumentParser(
@@ -203,11 +238,15 @@ def main(argv=None):
     results, artefacts = compare(data, args.latent_dims, methods=args.methods,
                                  ae_params=args.ae_params, vae_params=args.vae_params,
                                  kpca_max=args.kpca_max, progress=not args.quiet)
+    components = None
+    if "AutoencoderTransformer" in args.methods:
+        width = min(max(args.latent_dims), data.X_train.shape[1])
+        components = explained_variance(data, width, args.ae_params)
     out = Path(args.out or Path("reports") / data.name)
     command = shlex.join(["python", "-m", "skae.compare",
                           *(argv if argv is not None else sys.argv[1:])])
     report = write_report(data, results, artefacts, args.latent_dims, out,
-                          time.perf_counter() - start, command, _TRUST_ROWS)
+                          time.perf_counter() - start, command, _TRUST_ROWS, components)
     if not args.quiet:
         print(table(results))
         print(f"\nreport: {report} ({time.perf_counter() - start:.0f} s)")

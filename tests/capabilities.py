@@ -209,6 +209,15 @@ def inverse_transform(name, data, monkeypatch):
     assert back.shape == X.shape and np.isfinite(back).all()
 
 
+def ordered_codes(name, data, monkeypatch):
+    if name == "AutoencoderImputer":  # raises the TypeError that REFUSED expects
+        ESTIMATORS[name](ordered=True)
+    est, X = _fitted(name, data, ordered=True)
+    model = est.estimator_ if name == "AutoencoderOutlierDetector" else est
+    assert model.explained_variance_ratio_.shape == (2,)
+    _same(model.truncate(1).transform(X), model.transform(X)[:, :1])
+
+
 #: Row label and check of each capability, in the table's order.
 CAPABILITIES = {
     "`skae.save` / `skae.load`": save_and_load,
@@ -224,6 +233,7 @@ CAPABILITIES = {
     "interrupt, model kept": interrupt_and_restore,
     "fits in threads": threads,
     "`inverse_transform`": inverse_transform,
+    "ordered codes, `truncate`": ordered_codes,
 }
 
 #: Cells refused: (capability, estimator) -> (error, message pattern, why).
@@ -231,6 +241,8 @@ REFUSED = {
     ("`inverse_transform`", "AutoencoderOutlierDetector"): (
         AttributeError, "inverse_transform",
         "a detector has no transform to invert"),
+    ("ordered codes, `truncate`", "AutoencoderImputer"): (
+        TypeError, "ordered", "an imputer's code is read by no one"),
 }
 
 #: Notes on cells that work in a way of their own.
@@ -238,6 +250,7 @@ NOTES = {
     ("`set_output` pandas", "AutoencoderOutlierDetector"): "`feature_errors`",
     ("`set_output` polars", "AutoencoderOutlierDetector"): "`feature_errors`",
     ("`inverse_transform`", "AutoencoderImputer"): "holes back, with `add_indicator=True`",
+    ("ordered codes, `truncate`", "AutoencoderOutlierDetector"): "its `estimator_`",
 }
 
 

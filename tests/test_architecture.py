@@ -8,7 +8,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "skae"
 #: The torch layer: torch, numpy and scikit-learn utilities, nothing above it.
 TORCH_LAYER = {"_loss", "_kinds", "_networks", "_modules", "_linear_start", "_batches", "_holdout",
-               "_runtime", "_structure"}
+               "_runtime", "_structure", "_ordered"}
 #: The skorch layer: the only modules that import skorch (or build on its nets).
 SKORCH_LAYER = {"_net", "_policy"}
 
