@@ -36,8 +36,9 @@ FULL_WIDTH_SHARE = 0.5
 #: which a code explains less of than its training rows), at most this.
 MAX_ORDERED_WIDTH = 256
 
-#: Held-out rows the explained variance is measured on, at most.
-MAX_MEASURED_ROWS = 20_000
+#: Held-out rows the explained variance is measured on, at most (and at
+#: most 2**24 values: 64 MB of float32 however wide the rows).
+MAX_MEASURED_ROWS, MAX_MEASURED_VALUES = 20_000, 2**24
 
 
 def prefix_widths(n_rows, width, generator):
@@ -93,7 +94,7 @@ def validation_rows(split, X):
     if isinstance(split, SeededSplit) and n_validation(X.shape[0], split.fraction):
         valid = split(X)[1]
         X = valid.data if valid.index is None else valid.data[valid.index]
-    X = X[:MAX_MEASURED_ROWS]
+    X = X[:max(1, min(MAX_MEASURED_ROWS, MAX_MEASURED_VALUES // max(X.shape[1], 1)))]
     if isinstance(X, torch.Tensor):
         return X.cpu().numpy()
     return X.toarray() if sp.issparse(X) else np.asarray(X)

@@ -151,6 +151,17 @@ class _BaseTransformer(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         -------
         estimator : object
             A fitted estimator of the same class, ``n_components`` wide.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import AutoencoderTransformer
+        >>> X = load_digits().data
+        >>> ae = AutoencoderTransformer(8, ordered=True, max_epochs=5, random_state=0).fit(X)
+        >>> ae.explained_variance_ratio_.shape
+        (8,)
+        >>> ae.truncate(3).transform(X).shape
+        (1797, 3)
         """
         check_is_fitted(self)
         if not self._ordered():

@@ -7,7 +7,7 @@ from csv import DictReader
 import numpy as np
 import pytest
 
-from skae.compare import load_dataset, main
+from skae.compare import explained_variance, load_dataset, main
 
 pytestmark = pytest.mark.xdist_group("compare")
 
@@ -34,11 +34,23 @@ def test_report_on_digits_subset(tmp_path, capsys):
         assert np.isfinite(r["elbo"]) == (r["method"] == "VAETransformer")
     report = (out / "report.md").read_text()
     assert re.search(r"\| PCA +\| +2 \|", report) and "200 training and 100 test rows" in report
+    assert "## How many dimensions" in report and "| 90% |" in report
     for name in ("reconstruction_error", "codes_2d", "reconstructions", "vae_samples",
-                 "loss_curves"):
+                 "loss_curves", "explained_variance"):
         assert (out / f"{name}.png").stat().st_size > 1000
         assert f"({name}.png)" in report
     assert len((out / "results.csv").read_text().splitlines()) == 1 + len(results)
+
+
+def test_explained_variance_of_each_prefix_from_one_fit_each():
+    data = load_dataset("digits", max_train=300, max_test=100)
+    curves = explained_variance(data, 6, {"hidden_layer_sizes": [16], "max_epochs": 5})
+    assert list(curves["k"]) == [1, 2, 3, 4, 5, 6]
+    pca = np.asarray(curves["PCA"])
+    assert np.all(np.diff(pca) > 0) and 0 < pca[0] < pca[-1] < 1
+    # The ordered code's start is PCA's; five epochs keep it near or above.
+    assert np.all(np.asarray(curves["ordered AutoencoderTransformer"]) > pca - 0.05)
+    assert set(curves["fit_s"]) == {"PCA", "ordered AutoencoderTransformer"}
 
 
 def test_progress_and_table_without_quiet(tmp_path, capsys):
