@@ -222,7 +222,7 @@ ATTRIBUTES = TRAINED + """
         Width of the fitted code (``latent_dim``, or the width a fraction
         chose).
 
-    explained_variance_ratio_ : ndarray of shape (n_components_,)
+    explained_variance_ratio_ : ndarray of shape (`n_components_`,)
         Of an ordered code only: what each code dimension adds to the R² of
         its prefix, ``1 - |X - X_k|^2 / |X - mean(X)|^2`` for the
         reconstruction ``X_k`` from the first ``k`` dimensions, on the rows

@@ -162,3 +162,13 @@ def test_bad_truncations_say_why(small_X, ordered):
                                    **FAST).fit(small_X)
     with pytest.raises(ValueError, match="your own"):
         model.truncate(1)
+
+
+def test_a_cut_model_exports_to_onnx(small_X, ordered):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    sample = small_X[:20].astype(np.float32)
+    for model in (AutoencoderTransformer(0.7, **FAST).fit(small_X), ordered.truncate(2)):
+        session = onnxruntime.InferenceSession(skae.to_onnx(model, sample).SerializeToString())
+        got = session.run(None, {session.get_inputs()[0].name: sample})[0]
+        assert got.shape == (20, model.n_components_)
+        np.testing.assert_allclose(got, model.transform(sample), atol=1e-4)
