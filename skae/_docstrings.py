@@ -59,10 +59,10 @@ CODE = """\
         ``explained_variance_ratio_`` says what each dimension adds. Each
         training row is decoded from one prefix, the whole code for half
         the rows and a log-uniform width for the others (nested
-        dropout), at about the cost of an ordinary fit; a prefix then
-        reconstructs somewhat worse than a fit of its width alone (see the
-        user guide's "Reduction" page). Not with ``structure``. True for a
-        float ``latent_dim``.
+        dropout), a step at the cost of an ordinary one; a prefix then
+        reconstructs worse than a fit of its width alone, though mostly
+        better than PCA (see the user guide's "Reduction" page). Not with
+        ``structure``. True for a float ``latent_dim``.
 """
 
 TRAINING = """\
