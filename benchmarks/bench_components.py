@@ -36,6 +36,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoencoderTransformer
+from skae._ordered import validation_rows
 from skae.datasets import load_dataset
 
 WIDTH = {"digits": 30, "breast_cancer": 20, "mnist": 64}
@@ -122,7 +123,7 @@ def linear(data, width):
     pca = PCA(width).fit(data.X_train)
     ours = model.explained_variance_ratio_
     # PCA's R² on the rows the model measured on: its validation rows.
-    rows = model.net_.train_split(data.X_train)[1].data.numpy()
+    rows = validation_rows(model.net_.train_split, data.X_train)
     held = [r2(mse(PCA(k).fit(data.X_train), rows), rows) for k in range(1, width + 1)]
     print(f"max |ratio - PCA.explained_variance_ratio_| = "
           f"{np.abs(ours - pca.explained_variance_ratio_).max():.4f}; "

@@ -17,9 +17,9 @@ import torch
 
 from ._holdout import SeededSplit, n_validation
 
-__all__ = ["FULL_WIDTH_SHARE", "MAX_ORDERED_WIDTH", "PrefixDraws", "explained_variance",
-           "keep_prefix", "ordered_width", "prefix_errors", "prefix_state", "prefix_widths",
-           "validation_rows"]
+__all__ = ["FULL_WIDTH_SHARE", "MAX_ORDERED_WIDTH", "PrefixDraws", "keep_prefix",
+           "ordered_width", "prefix_errors", "prefix_r2", "prefix_state", "prefix_widths",
+           "smallest_prefix", "validation_rows"]
 
 #: Share of the training rows decoded from the whole code; the others from
 #: a prefix of a width drawn log-uniformly in [1, width] (each doubling of
@@ -74,17 +74,23 @@ def prefix_errors(module, batch):
     return out
 
 
-def explained_variance(errors, rows, center, scale):
-    """Per-dimension explained variance ratio of an ordered code from
-    :func:`prefix_errors` of ``rows`` (``errors``), whose internal space is
-    ``(rows - center) / scale``: the R² of prefix k is ``1 - SSE_k / SST``
-    with SST the squared deviation from the rows' own mean (as
-    ``r2_score(..., multioutput="variance_weighted")``), and each
-    dimension's ratio is what it adds to its prefix's R²."""
+def prefix_r2(errors, rows, center, scale):
+    """R² of every prefix of an ordered code on ``rows``, from their
+    :func:`prefix_errors` (``errors``) in the internal space ``(rows -
+    center) / scale``: ``1 - SSE_k / SST`` with SST the squared deviation
+    from the rows' own mean (as ``r2_score(...,
+    multioutput="variance_weighted")``). A dimension's explained variance
+    ratio is what it adds to its prefix's R²."""
     xn = (np.asarray(rows, dtype=np.float64) - center) / scale
     sst = float(np.sum((xn - xn.mean(axis=0)) ** 2))
-    r2 = 1.0 - np.asarray(errors, np.float64).sum(axis=0) / max(sst, 1e-300)
-    return np.diff(np.concatenate([[0.0], r2]))
+    return 1.0 - np.asarray(errors, np.float64).sum(axis=0) / max(sst, 1e-300)
+
+
+def smallest_prefix(r2, fraction):
+    """The width of the smallest prefix whose R² (``r2``, of each width)
+    reaches ``fraction``; None if none does."""
+    reached = np.flatnonzero(np.asarray(r2) >= fraction)
+    return int(reached[0]) + 1 if len(reached) else None
 
 
 def validation_rows(split, X):

@@ -7,6 +7,8 @@ import math
 import numpy as np
 from tabulate import tabulate
 
+from ._ordered import smallest_prefix
+
 __all__ = ["rate", "table", "write_report"]
 
 #: Every file a report writes: removed before a new report goes into a folder.
@@ -167,10 +169,9 @@ def _components(data, curves, out):
     fig.savefig(out / "explained_variance.png", dpi=100, bbox_inches="tight")
     rows = []
     for fraction in (0.5, 0.8, 0.9, 0.95):
-        picks = [np.flatnonzero(np.asarray(curves[m]) >= fraction) for m in methods]
+        picks = [smallest_prefix(curves[m], fraction) for m in methods]
         rows.append(f"| {fraction:.0%} | " + " | ".join(
-            str(int(pick[0]) + 1) if len(pick) else f"> {len(curves['k'])}" for pick in picks)
-            + " |")
+            f"> {len(curves['k'])}" if pick is None else str(pick) for pick in picks) + " |")
     seconds = curves["fit_s"]
     return [
         "## How many dimensions",

@@ -3,7 +3,6 @@ estimator's fit, codes (their inference is in ``_inference.py``), ordered
 codes (``_ordered.py``) and the neighbourhood structure of ``structure`` and
 ``transform_neighbors``."""
 
-import copy
 import warnings
 from numbers import Integral, Real
 
@@ -21,10 +20,11 @@ from ._linear_start import linear_start
 from ._onnx_graphs import TransformerOnnx
 from ._ordered import (
     MAX_ORDERED_WIDTH,
-    explained_variance,
     ordered_width,
     prefix_errors,
+    prefix_r2,
     prefix_state,
+    smallest_prefix,
     validation_rows,
 )
 from ._structure import LayoutTarget, neighbour_space, umap_layout
@@ -90,25 +90,28 @@ class _BaseTransformer(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         """``explained_variance_ratio_`` of an ordered code on the held-out
         rows of X; a fraction ``latent_dim`` cuts the code to its smallest
         prefix whose R² reaches it."""
-        rows = validation_rows(self.net_.train_split, X)
-        errors = map_batches(self.net_, prefix_errors, rows, np.float32,
-                             inference_batch_size(rows.shape[1]))
-        module = self.net_.module_
-        ratio = explained_variance(errors, rows, module.center.cpu().numpy(),
-                                   module.scale.cpu().numpy())
+        r2 = self._prefix_r2(validation_rows(self.net_.train_split, X))
         if not isinstance(self.latent_dim, Integral):
-            reached = np.flatnonzero(np.cumsum(ratio) >= self.latent_dim)
-            k = int(reached[0]) + 1 if len(reached) else len(ratio)
-            if not len(reached):
+            k = smallest_prefix(r2, self.latent_dim)
+            if k is None:
+                k = len(r2)
                 warnings.warn(
                     f"No prefix of the ordered code reached latent_dim={self.latent_dim} of "
                     f"the held-out variance; all {k} dimensions are kept (R² "
-                    f"{np.sum(ratio):.3f}). Train longer, or a larger network.",
+                    f"{r2[-1]:.3f}). Train longer, or a larger network.",
                     UserWarning, stacklevel=6)
-            if k < len(ratio):
+            if k < len(r2):
                 self.net_, self._net_config = self._prefix_net(k)
-            ratio = ratio[:k]
-        self.explained_variance_ratio_ = ratio
+            r2 = r2[:k]
+        self.explained_variance_ratio_ = np.diff(r2, prepend=0.0)
+
+    def _prefix_r2(self, rows):
+        """The R² on dense ``rows`` of each prefix of the fitted code (in
+        the space the network trains in: the data's units, for numbers)."""
+        errors = map_batches(self.net_, prefix_errors, rows, np.float32,
+                             inference_batch_size(rows.shape[1]))
+        module = self.net_.module_
+        return prefix_r2(errors, rows, module.center.cpu().numpy(), module.scale.cpu().numpy())
 
     def _prefix_net(self, k):
         """A new fitted net: ``net_`` cut to the first ``k`` code dimensions,
@@ -175,9 +178,10 @@ class _BaseTransformer(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
         if self.net_.module_.user_parts:
             raise ValueError("truncate cuts skae's own networks; this model has your own "
                              f"{' and '.join(sorted(self.net_.module_.user_parts))}.")
+        # The fitted state is shared, not copied (a refit replaces it): the
+        # net and what depends on the width are the prefix's own.
         new = type(self).__new__(type(self))
-        new.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items()
-                                           if k != "net_"}))
+        new.__dict__.update(self.__dict__)
         new.latent_dim, new.ordered = int(n_components), True
         new.net_, new._net_config = self._prefix_net(n_components)
         new.n_components_ = n_components
