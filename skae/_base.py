@@ -10,7 +10,6 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._batches import dense_rows, is_memory_mapped
@@ -18,7 +17,7 @@ from ._checks import network_kwargs, validate_X
 from ._linear_start import linear_start
 from ._loss import LOSSES, get_loss
 from ._networks import ACTIVATIONS
-from ._policy import training_policy
+from ._policy import training_policy, warn_if_still_improving
 from ._runtime import (
     as_float32_tensor,
     resolve_device,
@@ -76,6 +75,7 @@ class _BaseAutoencoder(BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "device": [str],
         "precision": [StrOptions({"32", "bf16"})],
         "random_state": ["random_state"],
@@ -103,6 +103,7 @@ class _BaseAutoencoder(BaseEstimator):
         early_stopping=True,
         validation_fraction=0.1,
         patience=10,
+        tol="auto",
         device="cpu",
         precision="32",
         random_state=None,
@@ -126,6 +127,7 @@ class _BaseAutoencoder(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.tol = tol
         self.device = device
         self.precision = precision
         self.random_state = random_state
@@ -181,6 +183,9 @@ class _BaseAutoencoder(BaseEstimator):
             raise ValueError(f"loss={self.loss!r} takes numbers alone; a table with boolean or "
                              "categorical columns trains with loss='mse' (each column then "
                              "with its own likelihood).")
+
+    def _map_fit(self):  # whether a fit lays the rows out (the transformers' structure)
+        return False
 
     def _before_training(self, net, X, done):
         """What a training of ``net`` on X adds (``done``: epochs already run),
@@ -263,7 +268,7 @@ class _BaseAutoencoder(BaseEstimator):
             validation_fraction=self.validation_fraction, patience=self.patience,
             device=device, seed=seed, verbose=int(self.verbose), precision=self.precision,
             holdout=self._holdout(), hole=np.nan if self._imputes else 0.0,
-            patience_rows=self._patience_rows,
+            patience_rows=self._patience_rows, tol=self.tol, map_fit=self._map_fit(),
             column_of=get_loss(loss).column_of(n_features))
         return self._build_net({f"module__{k}": v for k, v in module_kwargs.items()}, policy)
 
@@ -323,7 +328,7 @@ class _BaseAutoencoder(BaseEstimator):
         X = self._training_rows(X, reset=True)
         self._train(self._start(X, incremental), X, epochs=1 if incremental else None)
         if not incremental:
-            self._warn_if_still_improving()
+            warn_if_still_improving(self)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -363,19 +368,6 @@ class _BaseAutoencoder(BaseEstimator):
         with torch.inference_mode(False), torch.enable_grad():
             self._train(self.net_, X, epochs=1)
         return self
-
-    def _warn_if_still_improving(self):
-        """ConvergenceWarning when ``max_epochs`` ended a training whose
-        monitored loss improved in its last epoch."""
-        curve, name = self.loss_curve_, "training"
-        if self.validation_loss_curve_ is not None:
-            curve, name = self.validation_loss_curve_, "validation"
-        if (self.n_iter_ >= self.max_epochs and len(curve) > 1
-                and curve[-1] < np.min(curve[:-1])):
-            warnings.warn(
-                f"{type(self).__name__} reached max_epochs={self.max_epochs} while the "
-                f"{name} loss was still improving; increase max_epochs for a better fit.",
-                ConvergenceWarning, stacklevel=5)
 
     # ----------------------------------------------------- saving (skae.save)
     def _fitted_state(self):

@@ -73,7 +73,8 @@ TRAINING = """\
         Mini-batch size of the AdamW optimizer. ``"auto"``: a power of two
         near one row in 200 of the training rows, between 64 and 256 (64 up
         to 25,599 training rows, 256 from 51,200): on large data, larger
-        steps on more CPU threads.
+        steps on more CPU threads. A map's fit (``structure="umap"``): one
+        row in 20, between 64 and 512.
 
     lr : float or "auto", default="auto"
         Learning rate. ``"auto"``: 1e-3 times ``sqrt(batch_size / 64)``
@@ -103,6 +104,13 @@ TRAINING = """\
 
     patience : int, default=10
         Epochs without improvement of the validation loss before stopping.
+
+    tol : float or "auto", default="auto"
+        An epoch improves the validation loss when it lowers its best value
+        by more than ``tol`` times that value. ``"auto"``: 0 (any fall
+        counts), or 0.01 for a map's fit (``structure="umap"``), which then
+        stops when more epochs no longer pay; set ``tol=0`` there for the
+        best ``inverse_transform`` at a longer fit.
 
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA if available).
@@ -173,7 +181,7 @@ STRUCTURE = """\
         ``transform_neighbors`` nearest training rows instead of returning
         the encoder's code: with ``structure="umap"``, as UMAP's
         ``transform`` places new rows among ``embedding_`` (from the
-        membership-weighted mean of the neighbours' layout codes, 30 epochs
+        membership-weighted mean of the neighbours' layout codes, 60 epochs
         of UMAP's optimisation against the layout; 15 neighbours, UMAP's
         default, suit it); otherwise at the membership-weighted mean of the
         neighbours' codes. Neighbourhoods of new rows are then kept better,

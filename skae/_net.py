@@ -89,9 +89,8 @@ class AutoencoderNet(NeuralNet):
         return super().initialize()
 
     def _make_generators(self):
-        # Batch order on the CPU (the same in every process of a data-parallel
-        # fit); corruption and posterior draws where the data is (each
-        # process's own, for its own rows).
+        # Batch order on the CPU (the same in every process of a data-parallel fit);
+        # corruption and posterior draws where the data is (each process's own).
         rank = 4 * data_parallel()[0]
         self.generator_ = torch.Generator().manual_seed(self.seed)
         self.noise_generator_ = torch.Generator(device=self.device).manual_seed(
@@ -118,8 +117,7 @@ class AutoencoderNet(NeuralNet):
         self.history = type(self.history)(rows)
 
     def loss_curves(self):
-        """The training and validation (None without a split) loss of each
-        epoch of the history."""
+        """Training and validation (None without a split) loss of each epoch."""
         rows = self.history
         valid = "valid_loss" in rows[-1]
         return (np.asarray(rows[:, "train_loss"], dtype=float),
@@ -151,11 +149,10 @@ class AutoencoderNet(NeuralNet):
         return split
 
     def partial_fit(self, X, y=None, classes=None, structure=None, **fit_params):
-        """skorch's ``partial_fit``; ``structure``: the
-        :class:`~skae._structure.LayoutTarget` of X whose loss on a batch's
-        codes is added, times ``structure_weight``, to every training step's
-        loss, and whose distance of the held-out rows' codes to the layout
-        to the validation loss."""
+        """skorch's ``partial_fit``; ``structure``: the :class:`~skae._structure.LayoutTarget`
+        of X, whose loss on a batch's codes (times ``structure_weight``) is added to every
+        step's loss, the held-out codes' distance to the layout to the validation loss, and
+        whose layout codes the decoder reads (:meth:`_read`)."""
         self.structure_ = structure
         try:
             return super().partial_fit(X, y, classes, **fit_params)
@@ -282,7 +279,8 @@ class AutoencoderNet(NeuralNet):
         split = self._entry_split()
         if split is not None and split.per_batch:  # held-out entries are never trained on
             Xi = split.split(Xi, rows)[0]
-        y_pred = self.infer(self.corrupt(Xi), **fit_params, **self._prefixes(Xi, True))
+        y_pred = self.infer(self.corrupt(Xi), **fit_params, **self._prefixes(Xi, True),
+                            **self._read(rows))
         self.before_loss(y_pred, Xi)
         loss = self.get_loss(y_pred, Xi, X=Xi, training=True)
         if self._structured():
@@ -329,7 +327,7 @@ class AutoencoderNet(NeuralNet):
                 return {"loss": self.get_loss(scored, held_out), "y_pred": y_pred}
         with torch.no_grad():
             y_pred = self.infer(self.corrupt(Xi, self.valid_noise_generator_), **fit_params,
-                                **self._prefixes(Xi, False))
+                                **self._prefixes(Xi, False), **self._read(rows))
             loss = self.get_loss(y_pred, Xi, X=Xi, training=False)
             if self._structured():
                 loss = loss + self.structure_weight * self.structure_.fit(
@@ -338,6 +336,9 @@ class AutoencoderNet(NeuralNet):
 
     def _structured(self):  # whether this training adds a structure term to its losses
         return getattr(self, "structure_", None) is not None and bool(self.structure_weight)
+
+    def _read(self, rows):  # the codes decoded: a structure's layout codes (its map's inverse)
+        return {"codes": self.structure_.layout[rows]} if self._structured() else {}
 
     def start_validation(self):
         """Reset the validation corruption: every validation pass corrupts

@@ -14,7 +14,7 @@ from torch.nn.utils import skip_init
 
 from ._runtime import seeded_global_rng
 
-__all__ = ["ACTIVATIONS", "builtin_networks", "user_network"]
+__all__ = ["ACTIVATIONS", "builtin_networks", "read_codes", "user_network"]
 
 #: Names accepted by the ``activation`` parameter, mapped to torch modules.
 ACTIVATIONS = {
@@ -162,3 +162,12 @@ def user_network(factory, name, n_features, latent_dim, n_inputs, seed):
         raise ValueError(f"{name} {type(network).__name__} must map a batch of shape "
                          f"(n, {n_inputs}) to a 2-D tensor (n, width); it returned {shape}.")
     return network, out.shape[1]
+
+
+def read_codes(z, code, codes):
+    """What the decoder reads in place of ``z``, drawn around ``code`` (the
+    encoder's deterministic code): ``z`` moved by ``codes - code``. Its value
+    is ``codes`` (plus ``z``'s draw around ``code``); its gradient reaches
+    the encoder as ``z``'s would (straight through, as VQ-VAE's quantised
+    codes)."""
+    return z + (codes - code).detach()

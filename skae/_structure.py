@@ -67,6 +67,8 @@ def memberships(distances, n_neighbors, iterations=64):
 # Dense rows wider than this are searched for neighbours among their first
 # _SEARCH_COMPONENTS principal components.
 _SEARCH_WIDTH, _SEARCH_COMPONENTS = 64, 50
+# Rows at most this wide find their axes from the covariance matrix.
+_GRAM_WIDTH = 4096
 
 
 class Projection:
@@ -97,8 +99,18 @@ def neighbour_space(X, seed=0):
     of the training rows is 50 values per row."""
     if sp.issparse(X) or X.shape[1] <= _SEARCH_WIDTH or X.shape[0] <= _SEARCH_COMPONENTS:
         return None
-    pca = PCA(_SEARCH_COMPONENTS, svd_solver="randomized", random_state=seed).fit(X)
-    return Projection(pca.mean_.astype(np.float64), pca.components_.astype(np.float64))
+    if X.shape[1] > _GRAM_WIDTH:
+        pca = PCA(_SEARCH_COMPONENTS, svd_solver="randomized", random_state=seed).fit(X)
+        return Projection(pca.mean_.astype(np.float64), pca.components_.astype(np.float64))
+    # The axes from the covariance matrix, accumulated in float64 over
+    # blocks of rows: at 60,000 x 784, 0.5 s against 2.4 s randomized.
+    blocks = range(0, X.shape[0], 4096)
+    mean = sum(np.asarray(X[i:i + 4096], np.float64).sum(0) for i in blocks) / X.shape[0]
+    gram = sum((b.T @ b) for b in (np.asarray(X[i:i + 4096], np.float64) - mean for i in blocks))
+    axes = np.linalg.eigh(gram)[1][:, ::-1][:, :_SEARCH_COMPONENTS].T
+    # Each axis signed as scikit-learn's PCA signs it (largest entry positive).
+    axes *= np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(1)])[:, None]
+    return Projection(mean, np.ascontiguousarray(axes))
 
 
 def nearest_neighbours(X, n_neighbors=15):
@@ -159,7 +171,7 @@ def _repulsion(diff, a, b):
 
 
 def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1,
-                    negative_samples=5, learning_rate=1.0, chunk=2048):
+                    negative_samples=5, learning_rate=1.0, chunk=None):
     """UMAP's stochastic optimisation of the cross-entropy between a fuzzy
     graph and codes, vectorised in torch.
 
@@ -168,7 +180,10 @@ def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1
     pulls its ends together and pushes its head away from
     ``negative_samples`` random codes, with UMAP's gradients clipped to
     [-4, 4] and a learning rate falling linearly to 0. The drawn edges are
-    applied in shuffled groups of ``chunk`` (UMAP applies them one by one).
+    applied in shuffled groups of ``chunk`` (UMAP applies them one by one;
+    default: half the rows, between 2,048 and 16,384 edges). An epoch costs
+    time in proportion to the edges, ``n_neighbors`` to twice that per row:
+    the layout's time grows linearly with the rows.
 
     Parameters
     ----------
@@ -185,6 +200,7 @@ def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1
     """
     a, b = umap_curve(float(min_dist))
     device, (n, dim) = codes.device, codes.shape
+    chunk = chunk or min(max(n // 2, 2048), 16_384)
     generator = torch.Generator(device=device).manual_seed(int(seed))
     keep = weights >= weights.max() / n_epochs
     heads, tails, weights = heads[keep], tails[keep], weights[keep]
@@ -204,10 +220,9 @@ def optimize_layout(codes, heads, tails, weights, n_epochs, seed=0, min_dist=0.1
             push = _repulsion(head.repeat(negative_samples, 1) - codes.index_select(0, others),
                               a, b)
             pull = pull * rate  # (index_add_'s alpha is many times slower on the CPU)
-            step = torch.zeros_like(codes)
-            step.index_add_(0, i, pull + push.view(negative_samples, -1, dim).sum(0) * rate)
-            step.index_add_(0, j, -pull)
-            codes += step
+            # Both ends' steps are computed before either moves.
+            codes.index_add_(0, i, pull + push.view(negative_samples, -1, dim).sum(0) * rate)
+            codes.index_add_(0, j, pull.neg_())
     return codes
 
 
@@ -243,16 +258,20 @@ def umap_layout(X, start, n_neighbors=15, seed=0, continued=False):
 
 
 _MODULUS = 2**31 - 1  # the Lehmer generator's (MINSTD)
+_MASK = 2**32 - 1
 
 
 def _row_uniforms(keys, epoch, n):
     """``n`` uniforms in [0, 1) per row, a function of the row's key, the
     epoch and the place only (a row's draws do not depend on the other rows
-    of a call)."""
-    x = (keys[:, None] + (epoch * 1_000_003 + torch.arange(1, n + 1)) * 16_807) % _MODULUS
-    x = (x * 48_271) % _MODULUS
+    of a call): a 32-bit integer hash (products stay below 2**63, and masks
+    cost less than a modulus)."""
+    x = (keys[:, None] + (epoch * 1_000_003 + torch.arange(1, n + 1)) * 16_807) & _MASK
+    for _ in range(2):
+        x ^= x >> 16
+        x = (x * 0x45D9F3B) & _MASK
     x ^= x >> 16
-    return ((x * 48_271) % _MODULUS).to(torch.float64) / _MODULUS
+    return x.to(torch.float64) / 2**32
 
 
 def place(codes, index, distances, n_epochs=30, seed=0, negative_samples=5, min_dist=0.1,

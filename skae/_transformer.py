@@ -56,10 +56,13 @@ class _BaseTransformer(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
     def _make_net(self, n_samples, n_features, seed, device, incremental=False,
                   latent_dim=None):
         net = super()._make_net(n_samples, n_features, seed, device, incremental, latent_dim)
-        if self.structure is not None:
+        if self._map_fit():
             net.structure_weight = self.structure_weight
         net.ordered = self._ordered()
         return net
+
+    def _map_fit(self):  # structure="umap": the rows are laid out and the decoder reads the map
+        return self.structure is not None
 
     # ------------------------------------------------------------ ordered codes
     def _ordered(self):
@@ -69,7 +72,7 @@ class _BaseTransformer(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
     def _code_width(self, X, seed):
         """``latent_dim``, or for a fraction the number of principal
         components that explain it (:func:`skae._ordered.ordered_width`)."""
-        if self._ordered() and self.structure is not None:
+        if self._ordered() and self._map_fit():
             raise ValueError("ordered codes and structure='umap' do not go together: the "
                              "structure pulls the whole code to a layout. Set ordered=False "
                              "and an int latent_dim, or structure=None.")
@@ -193,7 +196,7 @@ class _BaseTransformer(ClassNamePrefixFeaturesOutMixin, _InferenceMixin, Transfo
     def _before_training(self, net, X, done):
         """``structure="umap"``: UMAP's layout of X, started from the current
         codes, and the loss on the codes against it."""
-        if self.structure != "umap" or X.shape[0] <= 1:
+        if not self._map_fit() or X.shape[0] <= 1:
             return {}
         codes = torch.from_numpy(np.asarray(
             map_batches(net, _encode, X, np.float32, inference_batch_size(X.shape[1]))))

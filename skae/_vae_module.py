@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from ._modules import AutoencoderModule
-from ._networks import layer
+from ._networks import layer, read_codes
 from ._ordered import keep_prefix
 
 __all__ = ["VAEModule"]
@@ -126,18 +126,20 @@ image_shape, channels, linear_path, seed, encoder, decoder
         self.running_variance.lerp_(residual.to(self.running_variance.dtype), rate)
         self.variance_updates += 1
 
-    def forward(self, x, generator=None, widths=None):
+    def forward(self, x, generator=None, widths=None, codes=None):
         """Return ``(raw_reconstruction, z, mu, logvar)`` with ``z`` drawn
         from the posterior (from ``generator``) in training mode and equal to
         ``mu`` otherwise; ``widths``: each row decoded from a prefix of ``z``
-        that wide."""
+        that wide; ``codes``: posterior means decoded in place of the rows'
+        own (:func:`~skae._networks.read_codes`)."""
         mu, logvar = self.posterior(x)
         if self.training:
             eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
             z = mu + eps * torch.exp(0.5 * logvar)
         else:
             z = mu
-        return self.decode_raw(keep_prefix(z, widths)), z, mu, logvar
+        read = z if codes is None else read_codes(z, mu, codes)
+        return self.decode_raw(keep_prefix(read, widths)), z, mu, logvar
 
     def log_likelihood(self, raw, xn):
         """log p(xn | z) per sample, summed over features (nats), for ``xn``

@@ -8,12 +8,22 @@ import pytest
 import scipy.sparse as sp
 import torch
 from networks import TanhEncoder
+from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 import skae
 from skae import AutoencoderTransformer, VAETransformer
-from skae._structure import fuzzy_graph, optimize_layout, place, umap_curve
+from skae._networks import read_codes
+from skae._policy import MAP_TOL, EarlyStoppingFromStart, auto_batch_size, training_policy
+from skae._structure import (
+    LayoutTarget,
+    fuzzy_graph,
+    neighbour_space,
+    optimize_layout,
+    place,
+    umap_curve,
+)
 
 FAST = dict(max_epochs=3, hidden_layer_sizes=(32,), random_state=0)
 
@@ -81,7 +91,8 @@ def test_place_puts_new_rows_with_their_neighbours():
     for epochs in (0, 30):
         codes = place(anchors, index, distances, n_epochs=epochs)
         assert codes.shape == (40, 2) and codes.dtype == np.float32
-        assert np.all(np.abs(codes[:, 0] - np.where(new_labels == 0, 0, 8)) < 2.5)
+        # Each with its own blob's anchors: well within half the 8 between the blobs.
+        assert np.all(np.abs(codes[:, 0] - np.where(new_labels == 0, 0, 8)) < 3)
 
 
 @pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
@@ -191,3 +202,81 @@ def test_wide_rows_are_searched_among_principal_components(small_X):
     assert shared > 0.9, shared
     # Narrow rows are searched as they are.
     assert model.fit(small_X)._neighbour_space is None
+
+
+def test_neighbour_space_axes_are_pcas(small_X):
+    """The axes from the covariance matrix: scikit-learn's PCA's, signs included."""
+    wide = np.hstack([small_X, np.random.default_rng(0).normal(0, 0.2, (300, 36))])
+    space = neighbour_space(wide)
+    pca = PCA(50, svd_solver="full").fit(wide)
+    np.testing.assert_allclose(space.mean, pca.mean_, atol=1e-10)
+    np.testing.assert_allclose(space.components, pca.components_, atol=1e-6)
+
+
+def test_a_maps_decoder_reads_the_layout(small_X):
+    """With a structure term, every step decodes each row's layout code (the
+    map's inverse is what inverse_transform of placed rows needs), and the
+    encoder's gradient passes straight through; without one, its own code."""
+    model = AutoencoderTransformer(2, structure="umap", **FAST).fit(small_X)
+    net, rows = model.net_, torch.arange(5)
+    layout = torch.as_tensor(model.embedding_)
+    net.structure_ = LayoutTarget(layout, (torch.zeros(300, 1, dtype=torch.int64),
+                                           torch.ones(300, 1)))
+    read = net._read(rows)["codes"]
+    torch.testing.assert_close(read, layout[:5])
+    x = torch.as_tensor(small_X[:5], dtype=torch.float32)
+    module = net.module_.eval()
+    decoded = module.decode(read)
+    raw, code = module(x, codes=read)
+    torch.testing.assert_close(module.link(raw) * module.scale + module.center, decoded)
+    net.structure_weight = 0.0
+    assert net._read(rows) == {}
+    net.structure_ = None
+
+
+def test_read_codes_decodes_the_targets_and_passes_the_gradient_through():
+    z = torch.tensor([[1.0, 2.0]], requires_grad=True)
+    codes = torch.tensor([[5.0, -1.0]])
+    read = read_codes(z, z, codes)
+    torch.testing.assert_close(read.detach(), codes)
+    (read * torch.tensor([[3.0, 4.0]])).sum().backward()
+    torch.testing.assert_close(z.grad, torch.tensor([[3.0, 4.0]]))
+    # A VAE's draw around its mean keeps its spread around the target.
+    mean = torch.zeros(1, 2)
+    torch.testing.assert_close(read_codes(mean + 0.5, mean, codes), codes + 0.5)
+
+
+@pytest.mark.parametrize("Est", [AutoencoderTransformer, VAETransformer])
+def test_tol_stops_when_epochs_no_longer_pay(Est, small_X):
+    """No epoch lowers the held-out loss by 90%: training stops after
+    patience epochs, for a VAE's negative losses too."""
+    model = Est(2, tol=0.9, patience=2, max_epochs=30, hidden_layer_sizes=(32,),
+                random_state=0).fit(small_X)
+    assert model.n_iter_ == 2
+    with pytest.raises(ValueError, match="tol"):
+        Est(2, tol=-1).fit(small_X)
+
+
+def test_tol_is_a_fall_relative_to_the_best_loss_of_either_sign(small_X):
+    stopping = EarlyStoppingFromStart(threshold=0.1)
+    assert stopping._calc_new_threshold(10.0) == pytest.approx(9.0)
+    assert stopping._calc_new_threshold(-10.0) == pytest.approx(-11.0)  # a VAE's nats
+    assert AutoencoderTransformer(2, tol=0, patience=2, max_epochs=6, hidden_layer_sizes=(32,),
+                                  random_state=0).fit(small_X).n_iter_ > 2
+
+
+def test_a_maps_fit_takes_larger_batches_and_stops_at_one_percent():
+    plain = training_policy(**POLICY)
+    mapped = training_policy(**POLICY, map_fit=True)
+    assert (plain["batch_size"], mapped["batch_size"]) == (64, 512)
+    stopping = {name: dict(callbacks)["early_stopping"] for name, callbacks in
+                (("plain", plain["callbacks"]), ("map", mapped["callbacks"]))}
+    assert stopping["plain"].threshold == 0 and stopping["map"].threshold == MAP_TOL == 0.01
+    assert training_policy(**POLICY, map_fit=True, tol=0)["callbacks"][-1][1].threshold == 0
+    assert auto_batch_size(1293, 20, 512) == 64  # digits: as a plain fit
+
+
+POLICY = dict(n_samples=20_000, max_epochs=10, batch_size="auto", lr="auto",
+              lr_schedule="plateau", weight_decay=0.0, early_stopping=True,
+              validation_fraction=0.1, patience=10, device="cpu", seed=0, verbose=0,
+              precision="32")
