@@ -185,10 +185,12 @@ STRUCTURE = """\
         of UMAP's optimisation against the layout; 15 neighbours, UMAP's
         default, suit it); otherwise at the membership-weighted mean of the
         neighbours' codes. Neighbourhoods of new rows are then kept better,
-        at the cost of keeping the training rows (of the last ``fit``, or
-        the last ``partial_fit`` chunk) and a nearest-neighbour search per
-        call (dense rows of more than 64 features are searched among their
-        first 50 principal components, as is the structure's graph).
+        at the cost of keeping, for every training row (of the last ``fit``,
+        or the last ``partial_fit`` chunk), its search point and its code,
+        and a nearest-neighbour search per call: dense rows of more than 64
+        features are searched among their first 50 principal components (as
+        is the structure's graph), so 50 values a row are kept; other rows
+        are kept as they are.
         :meth:`inverse_transform` is unchanged.
 """
 

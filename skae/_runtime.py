@@ -1,5 +1,5 @@
 """Where and how a fit runs: the device, torch's CPU threads, seeds and the
-tensor the data becomes (torch and numpy only)."""
+tensor the data becomes (torch, numpy and scikit-learn's utilities)."""
 
 import math
 import re
