@@ -8,7 +8,7 @@ the network part comes from ``torch.onnx.export``). The file then runs in
 onnxruntime in a separate process in which ``import torch`` and
 ``import skae`` fail, as on a server, a phone or a browser that has neither:
 its predictions are scikit-learn's, row for row. Needs skae's ``onnx`` extra
-(``pip install 'skae[onnx]'``).
+(from a clone: ``pip install -c constraints.txt '.[onnx]'``).
 """
 
 import subprocess

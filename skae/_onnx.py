@@ -29,7 +29,8 @@ __all__ = ["OPSET", "current_method", "network_graph", "splice", "to_onnx"]
 OPSET = 18
 _ML_OPSET = 3  # ai.onnx.ml, for the scikit-learn steps beside skae's
 _EXTRA = ("skae.to_onnx needs the packages of skae's 'onnx' extra (onnx, onnxscript, "
-          "skl2onnx; onnxruntime runs the result): pip install 'skae[onnx]'")
+          "skl2onnx; onnxruntime runs the result): pip install 'skae[onnx]', or from a "
+          "clone of skae: pip install -c constraints.txt '.[onnx]'")
 #: ``method`` of :func:`to_onnx` for the estimator being exported itself.
 _METHOD = contextvars.ContextVar("skae_onnx_method", default=(None, "transform"))
 

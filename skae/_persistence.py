@@ -199,7 +199,8 @@ def _read(path):
     saved = str(document.get("skae_version"))
     if saved.split(".")[:2] != __version__.split(".")[:2]:
         raise ValueError(f"{path} was saved by skae {saved}; this is skae {__version__}. Load it "
-                         f"with skae {saved} (pip install skae=={saved}) or refit the model.")
+                         f"with skae {saved} (pip install skae=={saved}, or its source) or refit "
+                         "the model.")
     return document
 
 
