@@ -4,13 +4,11 @@ from ._autoencoder import AutoencoderTransformer
 from ._imputer import AutoencoderImputer
 from ._onnx import to_onnx
 from ._outlier import AutoencoderOutlierDetector
+from ._persistence import load, save
 from ._recommender import AutoencoderRecommender
 from ._runtime import resolve_device
 from ._vae import VAETransformer
-
-__version__ = "0.1.0"
-
-from ._persistence import load, save  # noqa: E402 (reads __version__)
+from ._version import __version__ as __version__  # pyproject.toml's, via the metadata
 
 __all__ = [
     "AutoencoderImputer",

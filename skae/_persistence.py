@@ -16,7 +16,6 @@ import torch
 from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
-from . import __version__
 from ._autoencoder import AutoencoderTransformer
 from ._imputer import AutoencoderImputer
 from ._outlier import AutoencoderOutlierDetector
@@ -24,6 +23,7 @@ from ._recommender import AutoencoderRecommender
 from ._structure import Projection
 from ._table import Schema
 from ._vae import VAETransformer
+from ._version import __version__
 
 __all__ = ["load", "save"]
 

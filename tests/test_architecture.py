@@ -67,3 +67,19 @@ def test_modules_stay_small():
     too_long = {name: n for name, n in sizes.items() if n > 310 and name not in reasons}
     assert not too_long
     assert all(sizes[name] <= 400 for name in reasons)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_no_module_imports_the_package_root(name):
+    """``from . import X`` would read skae/__init__.py from below it (the
+    version is ``_version``'s)."""
+    assert "" not in _imports(name) or name == "__init__"
+
+
+def test_the_version_is_the_metadatas_one():
+    from importlib.metadata import version
+
+    import skae
+
+    assert skae.__version__ == version("skae")
+
