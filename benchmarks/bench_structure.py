@@ -72,19 +72,21 @@ def datasets(args):
 
 
 def methods():
-    yield "PCA", lambda: PCA(2, random_state=0)
+    """``(name, make, inverse)``: ``make`` None measures the model above's
+    encoder alone; ``inverse``, whether its ``inverse_transform`` is timed."""
+    yield "PCA", lambda: PCA(2, random_state=0), True
     if HAS_UMAP:
         import umap
 
-        yield "UMAP(random_state=0)", lambda: umap.UMAP(random_state=0)
+        yield "UMAP(random_state=0)", lambda: umap.UMAP(random_state=0), True
         # (its inverse_transform is the one above's: not timed twice)
-        yield "UMAP() on all cores", lambda: umap.UMAP()
-    yield "AutoencoderTransformer", lambda: AutoencoderTransformer(2, random_state=0)
+        yield "UMAP() on all cores", lambda: umap.UMAP(), False
+    yield "AutoencoderTransformer", lambda: AutoencoderTransformer(2, random_state=0), True
     structure = dict(structure="umap", transform_neighbors=15, random_state=0)
-    yield "AE structure='umap'", lambda: AutoencoderTransformer(2, **structure)
-    yield "  encoder alone", None  # the same model, transform_neighbors=None
-    yield "AE structure, tol=0", lambda: AutoencoderTransformer(2, tol=0, **structure)
-    yield "VAE structure='umap'", lambda: VAETransformer(2, **structure)
+    yield "AE structure='umap'", lambda: AutoencoderTransformer(2, **structure), True
+    yield "  encoder alone", None, True  # the same model, transform_neighbors=None
+    yield "AE structure, tol=0", lambda: AutoencoderTransformer(2, tol=0, **structure), True
+    yield "VAE structure='umap'", lambda: VAETransformer(2, **structure), True
 
 
 def warm_up():
@@ -101,7 +103,7 @@ def warm_up():
     AutoencoderTransformer(2, max_epochs=1, structure="umap").fit(rng.random((300, 70)))
 
 
-def measure(model, data, inverse_rows, fit=True):
+def measure(model, data, inverse_rows, fit=True, inverse=True):
     X_train, X_test, y_train, y_test = data
     fit_s = timed(model.fit, X_train)[0] if fit else 0.0
     if not fit:  # the encoder of the fitted model above
@@ -112,7 +114,7 @@ def measure(model, data, inverse_rows, fit=True):
     knn = KNeighborsClassifier(5).fit(train_codes, y_train).score(codes, y_test)
     trust = trustworthiness(X_test, codes, n_neighbors=10)
     rows = slice(0, inverse_rows)
-    if hasattr(model, "inverse_transform") and getattr(model, "random_state", 0) is not None:
+    if inverse:
         inverse_s, back = timed(model.inverse_transform, codes[rows])
         mse = float(np.mean((np.asarray(back, np.float64) - X_test[rows]) ** 2))
     else:
@@ -142,10 +144,10 @@ def compare(args):
                    ("inverse MSE", 12, ".5f"), ("inverse s", 10, ".2f")])
     for name, *data in datasets(args):
         shown, model = {}, None
-        for method, make in methods():
+        for method, make, inverse in methods():
             fresh = make is not None
             model = make() if fresh else model
-            values, codes = measure(model, data, args.inverse_rows, fit=fresh)
+            values, codes = measure(model, data, args.inverse_rows, fit=fresh, inverse=inverse)
             table.row(name, method, *values)
             if method == "UMAP(random_state=0)":
                 shown["UMAP"] = codes
@@ -157,13 +159,13 @@ def compare(args):
             plot(args.plot, shown, data[3])
 
 
-def shifted(X, n):
-    """The first n rows of X and of its copies shifted one pixel right,
-    down and left (28 x 28 images)."""
+def shifted(X):
+    """X's rows, then its copies shifted one pixel right, down and left
+    (28 x 28 images)."""
     images = X.reshape(-1, 28, 28)
     copies = [images, np.roll(images, 1, axis=2), np.roll(images, 1, axis=1),
               np.roll(images, -1, axis=2)]
-    return np.concatenate(copies).reshape(-1, 784)[:n]
+    return np.concatenate(copies).reshape(-1, 784)
 
 
 def large(args):
@@ -172,8 +174,9 @@ def large(args):
     table = Table([("rows", 8, "d"), ("graph s", 8, ".1f"), ("layout s", 9, ".1f"),
                    ("epochs", 7, "d"), ("fit s", 7, ".1f"), ("fit epochs", 11, "d"),
                    ("peak RSS GB", 12, ".2f")])
+    rows = shifted(X_train)  # built once; each size is its first n rows
     for n in args.sizes:
-        X = shifted(X_train, n)
+        X = rows[:n]
         graph_s, (heads, tails, weights) = timed(
             lambda X=X: symmetric_graph(*nearest_neighbours(neighbour_space(X).transform(X))))
         start = torch.rand(n, 2, generator=torch.Generator().manual_seed(0)) * 10

@@ -18,7 +18,7 @@ from sklearn.utils.extmath import randomized_svd
 
 from ._batches import dense_rows
 
-__all__ = ["MIN_VARIANCE", "LinearStart", "linear_start"]
+__all__ = ["MIN_VARIANCE", "LinearStart", "linear_start", "principal_axes"]
 
 #: Floor of a Gaussian decoder's variance, relative to the mean column
 #: variance: far below any residual that float32 training resolves, yet a
@@ -136,11 +136,12 @@ def _starts_at_identity(latent_dim, n_features):
     return latent_dim >= n_features
 
 
-def _moments(X, scatter=True, holes=False):
+def _moments(X, scatter=True, holes=False, dtype=np.float32):
     """Column means, column variances and the centred scatter matrix (None
     when not asked for or too wide). With ``holes``, over each column's
     observed (not NaN) values, and the scatter of the centred rows with
-    zeros at the holes."""
+    zeros at the holes. Products of centred chunks in ``dtype`` (float32:
+    twice as fast), sums in float64."""
     n, p = X.shape
     wide = not scatter or p > _MAX_COVARIANCE_FEATURES
     if sp.issparse(X) and wide and not holes:
@@ -159,10 +160,9 @@ def _moments(X, scatter=True, holes=False):
     mean /= np.maximum(count, 1)
     scatter = None if wide else np.zeros((p, p))
     sq = np.zeros(p)
-    # Products of each centred chunk in float32 (twice as fast), sums in float64.
-    mean32 = mean.astype(np.float32)
+    mean_ = mean.astype(dtype)
     for start in range(0, n, step):
-        chunk = dense_rows(X, start, start + step) - mean32
+        chunk = dense_rows(X, start, start + step, dtype) - mean_
         if holes:
             chunk = np.nan_to_num(chunk, nan=0.0)
         sq += np.einsum("ij,ij->j", chunk, chunk, dtype=np.float64)
@@ -216,6 +216,15 @@ def _leading_axes(X, mean, scale, scatter, latent_dim, seed, holes=False):
         sample = np.nan_to_num(sample, nan=0.0)
     _, sv, vt = randomized_svd(sample, min(latent_dim, min(sample.shape)), random_state=seed)
     return vt, sv / np.sqrt(max(rows - 1, 1))
+
+
+def principal_axes(X, n_axes, seed=0):
+    """Column means and the ``n_axes`` leading principal axes of the rows
+    of a dense X, read in chunks as :func:`linear_start` reads them, with
+    products in float64: scikit-learn's ``PCA`` axes to about 1e-10 (up to
+    sign)."""
+    mean, _, scatter = _moments(X, dtype=np.float64)
+    return mean, _leading_axes(X, mean, 1.0, scatter, n_axes, seed)[0]
 
 
 def linear_start(X, latent_dim, *, internal, axes, seed=0, numeric=None, holes=False):

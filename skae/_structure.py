@@ -20,8 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.optimize import curve_fit
-from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
+
+from ._linear_start import principal_axes
 
 __all__ = ["LayoutTarget", "Projection", "fuzzy_graph", "memberships", "nearest_neighbours",
            "neighbour_space", "optimize_layout", "place", "symmetric_graph", "umap_curve",
@@ -67,8 +68,6 @@ def memberships(distances, n_neighbors, iterations=64):
 # Dense rows wider than this are searched for neighbours among their first
 # _SEARCH_COMPONENTS principal components.
 _SEARCH_WIDTH, _SEARCH_COMPONENTS = 64, 50
-# Rows at most this wide find their axes from the covariance matrix.
-_GRAM_WIDTH = 4096
 
 
 class Projection:
@@ -99,17 +98,9 @@ def neighbour_space(X, seed=0):
     of the training rows is 50 values per row."""
     if sp.issparse(X) or X.shape[1] <= _SEARCH_WIDTH or X.shape[0] <= _SEARCH_COMPONENTS:
         return None
-    if X.shape[1] > _GRAM_WIDTH:
-        pca = PCA(_SEARCH_COMPONENTS, svd_solver="randomized", random_state=seed).fit(X)
-        return Projection(pca.mean_.astype(np.float64), pca.components_.astype(np.float64))
-    # The axes from the covariance matrix, accumulated in float64 over
-    # blocks of rows: at 60,000 x 784, 0.5 s against 2.4 s randomized.
-    blocks = range(0, X.shape[0], 4096)
-    mean = sum(np.asarray(X[i:i + 4096], np.float64).sum(0) for i in blocks) / X.shape[0]
-    gram = sum((b.T @ b) for b in (np.asarray(X[i:i + 4096], np.float64) - mean for i in blocks))
-    axes = np.linalg.eigh(gram)[1][:, ::-1][:, :_SEARCH_COMPONENTS].T
+    mean, axes = principal_axes(X, _SEARCH_COMPONENTS, seed)
     # Each axis signed as scikit-learn's PCA signs it (largest entry positive).
-    axes *= np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(1)])[:, None]
+    axes = axes * np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(1)])[:, None]
     return Projection(mean, np.ascontiguousarray(axes))
 
 
