@@ -8,6 +8,7 @@ any other object, and rebuilds the estimator from skae's own code.
 
 import json
 import pickle
+import re
 import zipfile
 
 import numpy as np
@@ -197,11 +198,16 @@ def _read(path):
         raise _refuse(path, f"file format {document.get('format_version')!r}, this skae reads "
                             f"formats {', '.join(map(str, _READABLE_VERSIONS))}")
     saved = str(document.get("skae_version"))
-    if saved.split(".")[:2] != __version__.split(".")[:2]:
-        raise ValueError(f"{path} was saved by skae {saved}; this is skae {__version__}. Load it "
-                         f"with skae {saved} (pip install skae=={saved}, or its source) or refit "
-                         "the model.")
+    if _release(saved) > _release(__version__):
+        raise ValueError(f"{path} was saved by skae {saved}; this is skae {__version__}, which "
+                         f"cannot know what a later release wrote. Load it with skae {saved} or "
+                         "later (pip install --upgrade skae), or refit the model.")
     return document
+
+
+def _release(version):
+    """``version``'s leading numbers, e.g. (0, 2, 0) for "0.2.0.dev1"."""
+    return tuple(int(n) for n in re.findall(r"(?:^|\.)(\d+)(?=\.|$)", version.split("+")[0]))
 
 
 def load(path, *, encoder=None, decoder=None):
@@ -227,7 +233,7 @@ AutoencoderImputer or AutoencoderRecommender
     ------
     ValueError
         If the file is not a skae model file, holds anything besides tensors
-        and plain data, was altered, comes from another skae version, or
+        and plain data, was altered, was written by a later skae release, or
         needs an ``encoder``/``decoder`` that was not given.
     """
     document = _read(path)

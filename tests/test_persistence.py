@@ -122,14 +122,20 @@ def test_altered_file_is_refused(small_X, tmp_path, tamper, match):
         skae.load(path)
 
 
-def test_file_from_another_version_gives_a_clear_message(small_X, tmp_path):
+def test_a_later_release_s_file_is_refused_an_earlier_one_loads(small_X, tmp_path):
+    """The compatibility rule: a file loads in the release that wrote it and
+    every later one that reads its format; an earlier release refuses it."""
     path = tmp_path / "m.skae"
-    skae.save(AutoencoderTransformer(2, **FAST).fit(small_X), path)
+    model = AutoencoderTransformer(2, **FAST).fit(small_X)
+    skae.save(model, path)
     document = torch.load(path, weights_only=True)
     document["skae_version"] = "9.3.0"
     torch.save(document, path)
     with pytest.raises(ValueError, match=r"saved by skae 9\.3\.0; this is skae .* refit"):
         skae.load(path)
+    document["skae_version"] = "0.1.0"  # what files saved before 0.2.0 record
+    torch.save(document, path)
+    np.testing.assert_array_equal(skae.load(path).transform(small_X), model.transform(small_X))
 
 
 def test_save_needs_a_fitted_skae_estimator(tmp_path):
