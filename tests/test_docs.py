@@ -12,14 +12,17 @@ import skae
 import skae.datasets
 
 GUIDE = ROOT / "docs" / "site" / "guide"
-PAGES = sorted(GUIDE.glob("*.md"))
+PAGES = sorted(GUIDE.rglob("*.md"))
 
 pytestmark = pytest.mark.xdist_group("docs")
 
 
 def test_every_page_is_in_the_table_of_contents():
-    listed = re.findall(r"^(\w+)$", (GUIDE / "index.md").read_text(), flags=re.M)
-    assert sorted(listed) == sorted(p.stem for p in PAGES if p.stem != "index")
+    for index, folder in ((GUIDE / "index.md", GUIDE), (GUIDE / "benchmarks.md", GUIDE)):
+        listed = re.findall(r"^([\w/]+)$", index.read_text(), flags=re.M)
+        pages = [p.relative_to(folder).with_suffix("").as_posix() for p in PAGES
+                 if p.stem != "index" and (p.parent == GUIDE) == (index.stem == "index")]
+        assert sorted(listed) == sorted(pages), index.name
 
 
 def test_every_public_name_is_in_the_api_reference():
