@@ -1,8 +1,8 @@
 """Code blocks of Markdown documents (the README, the user guide), and how
 tests check them.
 
-Python blocks of one document run in order in one namespace, in a temporary
-folder; a comment line right after a ``print`` call states what it prints,
+Each Python block runs alone, in a fresh namespace in a temporary folder, as
+a reader who copies that one block runs it; a comment line right after a ``print`` call states what it prints,
 and must match. Shell blocks must be valid calls: ``make`` targets exist,
 ``pip install`` / ``pip download`` are one, ``unzip`` opens an archive,
 ``python -m skae.compare`` / ``skae-compare`` arguments parse, and every
@@ -37,10 +37,10 @@ def expected_prints(code):
 
 
 def run_python_blocks(path):
-    """Run the Python blocks of ``path`` in one namespace; each block's
-    printed lines must be the ones its comments state."""
-    namespace = {}
+    """Run each Python block of ``path`` alone, in a fresh namespace; each
+    block's printed lines must be the ones its comments state."""
     for code in blocks(path, "python"):
+        namespace = {"__name__": "__main__"}
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(code, str(path), "exec"), namespace)  # noqa: S102
