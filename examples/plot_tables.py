@@ -33,7 +33,8 @@ codes = ae.transform(penguins)
 back = ae.inverse_transform(codes)
 print(back.head(3).to_string())
 for column in ("species", "island", "sex"):
-    print(f"{column}: {(back[column].to_numpy() == penguins[column].to_numpy()).mean():.0%} given back")
+    same = back[column].to_numpy() == penguins[column].to_numpy()
+    print(f"{column}: {same.mean():.0%} given back")
 
 fig, ax = plt.subplots(figsize=(5, 4))
 for species, group in penguins.groupby("species"):

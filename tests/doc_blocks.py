@@ -2,8 +2,8 @@
 tests check them.
 
 Each Python block runs alone, in a fresh namespace in a temporary folder, as
-a reader who copies that one block runs it; a comment line right after a ``print`` call states what it prints,
-and must match. Shell blocks must be valid calls: ``make`` targets exist,
+a reader who copies that one block runs it; a comment line right after a
+``print`` call states what it prints, and must match. Shell blocks must be valid calls: ``make`` targets exist,
 ``pip install`` / ``pip download`` are one, ``unzip`` opens an archive,
 ``python -m skae.compare`` / ``skae-compare`` arguments parse, and every
 option given to a benchmark script is one it
