@@ -3,11 +3,12 @@ tests check them.
 
 Each Python block runs alone, in a fresh namespace in a temporary folder, as
 a reader who copies that one block runs it; a comment line right after a
-``print`` call states what it prints, and must match. Shell blocks must be valid calls: ``make`` targets exist,
-``pip install`` / ``pip download`` are one, ``unzip`` opens an archive,
-``python -m skae.compare`` / ``skae-compare`` arguments parse, and every
-option given to a benchmark script is one it
-accepts. Blocks of other languages (``text``, ``{toctree}``...) are not run.
+``print`` call states what it prints, and must match. Shell blocks must be
+valid calls: ``make`` targets exist, ``pip install`` commands install what
+the project declares (see ``check_pip_install``), ``unzip`` opens an
+archive, ``python -m skae.compare`` / ``skae-compare`` arguments parse, and
+every option given to a benchmark script is one it accepts. Blocks of other
+languages (``text``, ``{toctree}``...) are not run.
 """
 
 import contextlib
@@ -72,6 +73,8 @@ def check_shell_command(command):
         assert re.search(rf"^{words[1]}:", (ROOT / "Makefile").read_text(), flags=re.M)
     elif words[0] == "pip":
         assert words[1] in ("install", "download")
+        if words[1] == "install":
+            check_pip_install(command)
     elif words[0] == "unzip":  # an archive a document told to download
         assert words[1].endswith((".zip", ".whl"))
     elif words[:3] == ["python", "-m", "skae.compare"] or words[0] == "skae-compare":
@@ -83,3 +86,86 @@ def check_shell_command(command):
             assert option in help_text, f"{words[1]} has no option {option}"
     else:
         raise AssertionError(f"a document shows a command that no test knows: {command}")
+
+
+def _pins():
+    """Package name -> version pinned in constraints.txt."""
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[_canonical(name)] = version.strip()
+    return pins
+
+
+def _canonical(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _declared():
+    """skae's extras, and every package its dependencies and extras name."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    requirements = project["dependencies"] + [r for reqs in extras.values() for r in reqs]
+    names = {_canonical(re.match(r"[\w.-]+", r).group()) for r in requirements}
+    return set(extras), names
+
+
+def check_pip_install(command):
+    """Assert that a ``pip install`` command installs what the project
+    declares: skae from a clone (``.``) or by name with extras that exist,
+    packages that skae's dependencies or extras name, torch at the version
+    constraints.txt pins, from PyPI or PyTorch's own index, and a ``-c``
+    file that exists."""
+    extras, names = _declared()
+    words = shlex.split(command)[2:]
+    for flag, value in zip(words, words[1:] + [""], strict=True):
+        if flag in ("-c", "--constraint"):
+            assert (ROOT / value).is_file(), f"{command}: no file {value}"
+        if flag in ("--index-url", "--extra-index-url"):
+            assert value.startswith("https://download.pytorch.org/whl/"), command
+    options_with_values = {"-c", "--constraint", "--index-url", "--extra-index-url", "-r"}
+    targets = [w for w, before in zip(words, [""] + words[:-1], strict=True)
+               if not w.startswith("-") and before not in options_with_values]
+    assert targets, command
+    for target in targets:
+        match = re.fullmatch(r"([\w.-]+|\.)(?:\[([\w,]+)\])?(?:==([\w.+]+))?", target)
+        assert match, f"{command}: cannot read {target!r}"
+        name, wanted, version = match.groups()
+        unknown = set((wanted or "").split(",")) - extras - {""}
+        assert not unknown, f"{command}: skae has no extra {sorted(unknown)}"
+        if name in (".", "skae", "..."):  # "...": a placeholder
+            continue
+        assert _canonical(name) in names, f"{command}: skae does not declare {name}"
+        if version is not None:
+            assert version == _pins().get(_canonical(name)), f"{command}: not the pinned {name}"
+
+
+def inline_pip_installs(text):
+    """``pip install`` commands written in prose, docstrings and error
+    messages: the words after ``pip install`` up to the first that is not an
+    option, its value or a package (or that ends a clause)."""
+    for match in re.finditer(r"pip install ([^`\n]+)", text):
+        rest = match.group(1).split("\\n")[0].split(" #")[0]  # a string's newline, a comment
+        for cut in ('"', "'", None):  # a quote left open ends a string around the command
+            try:
+                words = shlex.split(rest)
+                break
+            except ValueError:
+                rest = rest.split(cut)[0] if cut else ""
+        else:
+            words = []
+        kept, takes_value = [], False
+        for word in words:
+            bare = word if set(word) == {"."} else word.rstrip(").,;:")
+            if not (takes_value or bare.startswith("-") or re.fullmatch(r"[\w.\[\],=+-]+", bare)):
+                break
+            kept.append(shlex.quote(bare))
+            takes_value = bare in ("-c", "--constraint", "--index-url", "--extra-index-url")
+            if bare != word or bare in ("or", "and"):
+                break
+        kept = [w for w in kept if w not in ("or", "and")]
+        if kept:
+            yield "pip install " + " ".join(kept)

@@ -6,7 +6,14 @@ import inspect
 import re
 
 import pytest
-from doc_blocks import ROOT, check_shell_command, run_python_blocks, shell_commands
+from doc_blocks import (
+    ROOT,
+    check_pip_install,
+    check_shell_command,
+    inline_pip_installs,
+    run_python_blocks,
+    shell_commands,
+)
 
 import skae
 import skae.datasets
@@ -55,3 +62,17 @@ def test_python_blocks_run_and_print_what_they_show(page, tmp_path, monkeypatch)
 @pytest.mark.parametrize("command", [c for page in PAGES for c in shell_commands(page)])
 def test_shell_commands_are_valid_calls(command):
     check_shell_command(command)
+
+
+def _texts():
+    """Every text a user reads: the README, the guide, the contributors'
+    files, the gallery, and skae's docstrings and messages."""
+    paths = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "ARCHITECTURE.md", *PAGES,
+             *sorted((ROOT / "examples").glob("*.py")), *sorted((ROOT / "skae").glob("*.py"))]
+    return {p.relative_to(ROOT).as_posix(): p.read_text() for p in paths}
+
+
+@pytest.mark.parametrize("where,command", [(where, command) for where, text in _texts().items()
+                                           for command in inline_pip_installs(text)])
+def test_install_commands_in_prose_install_what_skae_declares(where, command):
+    check_pip_install(command)
