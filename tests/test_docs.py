@@ -76,3 +76,46 @@ def _texts():
                                            for command in inline_pip_installs(text)])
 def test_install_commands_in_prose_install_what_skae_declares(where, command):
     check_pip_install(command)
+
+
+def _tracked():
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout
+    return {ROOT / line for line in listed.splitlines()}
+
+
+def _anchors(page):
+    """The anchors of a Markdown page: its headings' slugs down to ###
+    (MyST's ``myst_heading_anchors = 3``, GitHub's rule) and ``(label)=``."""
+    text = re.sub(r"(?ms)^```.*?^```", "", page.read_text())
+    slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+             for h in re.findall(r"^#{1,3} (.+)$", text, flags=re.M)}
+    return slugs | set(re.findall(r"^\((\S+)\)=$", text, flags=re.M))
+
+
+LINKED = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "ARCHITECTURE.md",
+          ROOT / "CHANGELOG.md", ROOT / "docs" / "site" / "index.md", *PAGES]
+
+
+@pytest.mark.parametrize("page", LINKED, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_links_point_at_tracked_files_and_anchors(page):
+    """A link that works in the checkout but not in a clone (an ignored
+    report) or that names a heading no longer there fails here."""
+    tracked, broken = _tracked(), []
+    text = re.sub(r"(?ms)^```.*?^```", "", page.read_text())
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+:", target):  # https:, mailto:
+            continue
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        if page.is_relative_to(ROOT / "docs" / "site") and path and not file.suffix:
+            file = file.with_suffix(".md")  # a Sphinx document name
+            if "auto_examples" in file.parts:  # the gallery, built from examples/
+                continue
+        if file not in tracked:
+            broken.append(f"{target}: not a tracked file")
+        elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
+            broken.append(f"{target}: no such heading")
+    assert not broken, broken
