@@ -23,6 +23,19 @@ def synthetic_ratings(n_users=1000, n_items=200, *, rank=5, observed=0.1, noise=
     user and item factors; each rating is observed with probability
     ``observed``.
 
+    Parameters
+    ----------
+    n_users, n_items : int, default=1000, 200
+        The matrix's shape.
+    rank : int, default=5
+        The rank of the noiseless ratings.
+    observed : float, default=0.1
+        The probability that a rating is observed.
+    noise : float, default=0.3
+        The standard deviation of the Gaussian noise added to every rating.
+    random_state : int, default=0
+        Seed of the generator the draws come from.
+
     Returns
     -------
     ratings : ndarray of shape (n_users, n_items)
@@ -121,6 +134,19 @@ def synthetic_pairs(n_users=1000, n_items=200, n_ratings=20000, *, rank=5, noise
     model of :func:`synthetic_ratings`, drawn at ``n_ratings`` distinct
     pairs chosen at random (items with popularity falling off as in real
     ratings), generated without forming the users x items matrix.
+
+    Parameters
+    ----------
+    n_users, n_items : int, default=1000, 200
+        How many users and items there are.
+    n_ratings : int, default=20000
+        How many distinct (user, item) pairs are rated.
+    rank : int, default=5
+        The rank of the noiseless ratings.
+    noise : float, default=0.3
+        The standard deviation of the Gaussian noise added to every rating.
+    random_state : int, default=0
+        Seed of the generator the draws come from.
 
     Returns
     -------

@@ -267,7 +267,14 @@ class AutoencoderRecommender(RegressorMixin, RecommenderOnnx, _BaseAutoencoder):
         self.rating_range_ = data.range
 
     def partial_fit(self, X, y=None):
-        """Not supported: new ratings change the users, items and rows (raises)."""
+        """Not supported: new ratings change the users, items and rows.
+
+        Parameters
+        ----------
+        X, y : ignored
+            Any call raises :class:`NotImplementedError`; fit again on all
+            the ratings.
+        """
         raise NotImplementedError(
             "AutoencoderRecommender has no partial_fit: new ratings change its users, items "
             "and rows; fit it again on all the ratings.")

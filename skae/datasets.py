@@ -108,11 +108,22 @@ def load_mnist(data_dir=None, subset="train"):
 # ------------------------------------------------------------ the registry
 @dataclass(frozen=True)
 class Dataset:
-    """A train/test split as :func:`load_dataset` gives it: ``name``, the
-    scaled ``X_train`` and ``X_test``, their labels ``y_train`` and ``y_test``
-    (or None), ``image_shape`` (of one row, for figures, or None) and
-    ``notes`` (split, scaling, subsampling). Never modified: derive new ones
-    with :func:`dataclasses.replace`."""
+    """A train/test split as :func:`load_dataset` gives it; never modified:
+    derive new ones with :func:`dataclasses.replace`.
+
+    Parameters
+    ----------
+    name : str
+        The dataset's name, as :func:`load_dataset` takes it.
+    X_train, X_test : ndarray
+        The scaled training and test rows.
+    y_train, y_test : ndarray or None
+        Their labels, where the data has any.
+    image_shape : tuple or None
+        The shape of one row as an image, for figures.
+    notes : tuple of str
+        How the data was split, scaled and subsampled.
+    """
 
     name: str
     X_train: np.ndarray
@@ -123,7 +134,13 @@ class Dataset:
     notes: tuple = ()
 
     def with_note(self, note):
-        """This dataset with ``note`` added to its notes."""
+        """This dataset with ``note`` added to its notes.
+
+        Parameters
+        ----------
+        note : str
+            What was done to the data.
+        """
         return replace(self, notes=(*self.notes, note))
 
 
@@ -341,6 +358,22 @@ def hide_at_random(X, rate, *, random_state=0):
     The protocol of skae's imputation tests and benchmarks: each entry is
     hidden independently, ``np.random.default_rng(random_state).random(X.shape)
     < rate``; imputers are scored by the RMSE on the hidden entries.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The complete data; it is copied, never modified.
+    rate : float
+        The probability that an entry is hidden.
+    random_state : int, default=0
+        Seed of the generator the draws come from.
+
+    Returns
+    -------
+    X_missing : ndarray of shape (n_samples, n_features)
+        A float copy of ``X`` with the hidden entries NaN.
+    hidden : ndarray of bool of shape (n_samples, n_features)
+        Which entries were hidden.
 
     Examples
     --------
