@@ -134,3 +134,20 @@ def test_links_point_at_tracked_files_and_anchors(page):
         elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
             broken.append(f"{target}: no such heading")
     assert not broken, broken
+
+
+def test_read_the_docs_builds_as_make_docs_does():
+    """.readthedocs.yaml: the conf.py that make docs builds, warnings as
+    errors, and install commands that install what skae declares."""
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text())
+    makefile = (ROOT / "Makefile").read_text()
+    site = re.search(r"sphinx -W .* -b html -q (\S+) ", makefile).group(1)
+    assert config["sphinx"]["configuration"] == f"{site}/conf.py"
+    assert config["sphinx"]["fail_on_warning"] is True
+    assert (ROOT / config["sphinx"]["configuration"]).is_file()
+    commands = config["build"]["jobs"]["install"]
+    assert commands and all(c.startswith("python -m pip install ") for c in commands)
+    for command in commands:
+        check_pip_install(command.removeprefix("python -m "))
+    assert "torch" in commands[0] and "docs" in commands[-1]
