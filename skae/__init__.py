@@ -7,6 +7,7 @@ from ._outlier import AutoencoderOutlierDetector
 from ._persistence import load, save
 from ._recommender import AutoencoderRecommender
 from ._runtime import resolve_device
+from ._torch_module import to_torch
 from ._vae import VAETransformer
 from ._version import __version__ as __version__  # pyproject.toml's, via the metadata
 
@@ -20,5 +21,6 @@ __all__ = [
     "resolve_device",
     "save",
     "to_onnx",
+    "to_torch",
 ]
 

@@ -12,7 +12,6 @@ internal scaling and linear start included), spliced into skl2onnx's graph.
 
 import contextlib
 import contextvars
-import copy
 import io
 import logging
 import re
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 
 from ._frames import as_pandas, frame_kind
+from ._torch_module import fitted_module
 
 __all__ = ["OPSET", "current_method", "network_graph", "splice", "to_onnx"]
 
@@ -157,17 +157,6 @@ def _quiet():
 
 
 # ------------------------------------------------------------ the network
-class _Call(torch.nn.Module):
-    """``fn(module, x)`` of a fitted module, as one module to export."""
-
-    def __init__(self, module, fn):
-        super().__init__()
-        self.module, self.fn = module, fn
-
-    def forward(self, x):
-        return self.fn(self.module, x)
-
-
 def network_graph(net, fn, n_inputs, opset=OPSET):
     """The ONNX graph (a ``ModelProto``) of ``fn(module, x)`` for the fitted
     net's module on float32 rows of ``n_inputs`` values, batch axis dynamic.
@@ -179,13 +168,14 @@ def network_graph(net, fn, n_inputs, opset=OPSET):
     """
     import onnx.inliner
 
-    module = copy.deepcopy(net.module_).float().cpu().eval()
+    call = fitted_module(net, fn)
+    module = call.module
     sample = torch.zeros(3, n_inputs)
     with _quiet(), torch.no_grad():
-        fn(module, sample)  # eagerly first: what it caches is not traced (the VAE's draws)
+        call(sample)  # eagerly first: what it caches is not traced (the VAE's draws)
         try:
             program = torch.onnx.export(
-                _Call(module, fn), (sample,), dynamo=True, opset_version=opset,
+                call, (sample,), dynamo=True, opset_version=opset,
                 dynamic_shapes=({0: torch.export.Dim("batch")},), verbose=False)
         except Exception as exc:  # torch's exporter: any failure, reported by layer
             raise ValueError(_failing_layer(module, fn, sample, exc)) from exc
