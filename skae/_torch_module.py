@@ -50,8 +50,9 @@ default="transform"
     Returns
     -------
     module : torch.nn.Module
-        ``module(x)`` for a float32 tensor ``x`` of shape (n, n_features_in_)
-        (of shape (n, n_components_) for ``"inverse_transform"``).
+        ``module(x)`` for a float32 tensor ``x`` of shape
+        ``(n, n_features_in_)`` (``(n, n_components_)`` for
+        ``"inverse_transform"``).
 
     Raises
     ------
