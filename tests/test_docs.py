@@ -151,3 +151,14 @@ def test_read_the_docs_builds_as_make_docs_does():
     for command in commands:
         check_pip_install(command.removeprefix("python -m "))
     assert "torch" in commands[0] and "docs" in commands[-1]
+
+
+def test_the_citation_names_this_release():
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    citation = (ROOT / "CITATION.cff").read_text()
+    assert re.search(rf"^version: {re.escape(version)}$", citation, flags=re.M)
+    assert f"version {version}" in (ROOT / "README.md").read_text()
+    assert re.search(rf"^## \[{re.escape(version)}\] - ", (ROOT / "CHANGELOG.md").read_text(),
+                     flags=re.M)
