@@ -257,7 +257,9 @@ NOTES = {
 def markdown():
     """The capability matrix as the guide's Markdown table."""
     names = list(ESTIMATORS)
-    lines = ["| | " + " | ".join(f"`{n}`" for n in names) + " |",
+    short = {"AutoencoderTransformer": "autoencoder", "VAETransformer": "VAE",
+             "AutoencoderOutlierDetector": "detector", "AutoencoderImputer": "imputer"}
+    lines = ["| | " + " | ".join(f"{{class}}`{short[n]} <skae.{n}>`" for n in names) + " |",
              "|---" * (len(names) + 1) + "|"]
     for capability in CAPABILITIES:
         cells = []

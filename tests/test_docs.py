@@ -68,7 +68,8 @@ def test_numpydoc_reads_every_parameter(name, obj):
 
 
 @pytest.mark.quality
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(GUIDE).as_posix())
+@pytest.mark.parametrize("page", [*PAGES, GUIDE.parent / "index.md"],
+                         ids=lambda p: p.relative_to(GUIDE.parent).as_posix())
 def test_python_blocks_run_and_print_what_they_show(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     run_python_blocks(page)

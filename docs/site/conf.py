@@ -33,6 +33,10 @@ nitpicky = False
 # documentation (its glossary, user guide), which an offline build cannot resolve.
 suppress_warnings = ["ref.ref", "ref.term"]
 html_theme = "alabaster"
+# Wide enough for the guide's capability table and the benchmarks' printed
+# tables at a 1280-pixel window; narrower windows scroll them.
+html_theme_options = {"page_width": "1240px", "sidebar_width": "220px",
+                      "body_max_width": "none"}
 exclude_patterns = ["_build"]
 templates_path = []
 
