@@ -259,7 +259,7 @@ def markdown():
     names = list(ESTIMATORS)
     short = {"AutoencoderTransformer": "autoencoder", "VAETransformer": "VAE",
              "AutoencoderOutlierDetector": "detector", "AutoencoderImputer": "imputer"}
-    lines = ["| | " + " | ".join(f"{{class}}`{short[n]} <skae.{n}>`" for n in names) + " |",
+    lines = ["| | " + " | ".join(f"[`{short[n]}`](#skae.{n})" for n in names) + " |",
              "|---" * (len(names) + 1) + "|"]
     for capability in CAPABILITIES:
         cells = []
