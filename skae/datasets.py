@@ -23,12 +23,17 @@ __all__ = ["DATASETS", "MNIST_ENV", "MOVIELENS_ENV", "Dataset", "hide_at_random"
 MNIST_ENV = "SKAE_MNIST_DIR"
 
 from ._ratings_data import (  # noqa: E402  (ratings: the recommender's data)
-    MOVIELENS_ENV,
+    MOVIELENS_ENV as _MOVIELENS_ENV,
+)
+from ._ratings_data import (  # noqa: E402
     load_movielens,
     svd_impute,
     synthetic_pairs,
     synthetic_ratings,
 )
+
+#: Environment variable naming MovieLens-100K's directory or ratings file.
+MOVIELENS_ENV = _MOVIELENS_ENV
 
 _MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),

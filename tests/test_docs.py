@@ -165,3 +165,13 @@ def test_the_citation_names_this_release():
     assert f"version {version}" in (ROOT / "README.md").read_text()
     assert re.search(rf"^## \[{re.escape(version)}\] - ", (ROOT / "CHANGELOG.md").read_text(),
                      flags=re.M)
+
+
+@pytest.mark.parametrize("name", [n for n in skae.datasets.__all__
+                                  if not callable(getattr(skae.datasets, n))])
+def test_every_public_constant_says_what_it_is(name):
+    """Sphinx documents a module's constant from the ``#:`` comment above its
+    assignment in that module (without one, a string constant's page showed
+    str's own docstring)."""
+    source = (ROOT / "skae" / "datasets.py").read_text()
+    assert re.search(rf"^#: .+\n{name} = ", source, flags=re.M)
