@@ -20,8 +20,15 @@ from palmerpenguins import load_penguins
 from skae import AutoencoderImputer, AutoencoderTransformer
 
 raw = load_penguins()
+print(raw.dtypes.to_string())
+
+# %%
+# skae puts numbers on one common scale, as PCA on raw data does: body mass
+# in grams would outweigh bills in millimetres. Standardize the numbers first
+# when each should count alike (the categories need nothing).
+numbers = raw.select_dtypes("number").columns
+raw[numbers] = (raw[numbers] - raw[numbers].mean()) / raw[numbers].std()
 penguins = raw.dropna()
-print(penguins.dtypes.to_string())
 
 # %%
 # Two dimensions, and the table back
