@@ -3,7 +3,10 @@ Denoising
 =========
 
 A denoising autoencoder (``noise`` > 0) learns to map noisy digits to clean
-ones. Fitted on noisy images only, it removes more noise than PCA.
+ones. Fitted on noisy images only, on these 8x8 digits it removes more noise
+than PCA (each row's title gives its error against the clean images); on
+2,000 MNIST images the two are level, and scikit-learn's kernel PCA example
+does better (the Benchmarks' "Denoising" table).
 """
 
 import matplotlib.pyplot as plt
