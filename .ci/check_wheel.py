@@ -11,7 +11,6 @@ the doctested Examples of every estimator's docstring.
 import doctest
 import importlib.util
 import sys
-import tomllib
 from pathlib import Path
 
 import skae
@@ -24,7 +23,7 @@ spec.loader.exec_module(doc_blocks)
 where = Path(skae.__file__).resolve()
 assert where.parent != ROOT / "skae" and "site-packages" in where.parts, \
     f"skae was imported from {where}, not from an installed wheel"
-wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+wanted = doc_blocks.project()["version"]
 assert skae.__version__ == wanted, (skae.__version__, wanted)
 print(f"skae {skae.__version__} from {where.parent}")
 

@@ -133,8 +133,9 @@ class TransformerOnnx(OnnxMixin):
             return [self._n_features_out]
         return [self.n_features_in_ if method == "inverse_transform" else 1]
 
-    def _onnx_network(self, method):
-        """``(fn(module, x), input width)`` of ``method``."""
+    def _network_call(self, method):
+        """``(fn(module, x), input width)`` of ``method``: what ``to_onnx``
+        exports and ``to_torch`` returns."""
         schema = getattr(self, "_schema", None)
         width = self.n_features_in_ if schema is None else schema.n_encoded
         if method == "transform":
@@ -146,7 +147,7 @@ class TransformerOnnx(OnnxMixin):
 
     def _onnx_convert(self, scope, operator, container):
         self._onnx_check(table=self._onnx_method() != "inverse_transform")
-        fn, width = self._onnx_network(self._onnx_method())
+        fn, width = self._network_call(self._onnx_method())
         graph = network_graph(self.net_, fn, width, container.target_opset)
         splice(scope, container, graph, [self._onnx_input(scope, operator, container)],
                 [operator.outputs[0].full_name])
@@ -181,7 +182,7 @@ class DetectorOnnx(OnnxMixin):
             raise ValueError(f"AutoencoderOutlierDetector exports to ONNX around skae's "
                              f"transformers only; its estimator is {type(inner).__name__}.")
         inner._onnx_check(table=True)
-        fn, width = inner._onnx_network("score_samples")
+        fn, width = inner._network_call("score_samples")
         label, scores, raw = (output.full_name for output in operator.outputs)
         graph = network_graph(inner.net_, fn, width, container.target_opset)
         splice(scope, container, graph, [inner._onnx_input(scope, operator, container)], [raw])

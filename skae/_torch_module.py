@@ -93,5 +93,5 @@ default="transform"
         raise ValueError(f"with transform_neighbors={model.transform_neighbors} transform "
                          "searches the training rows; to_torch gives the network's own codes "
                          "only with transform_neighbors=None.")
-    fn, _ = model._onnx_network(method)
+    fn, _ = model._network_call(method)
     return fitted_module(model.net_, fn)

@@ -12,6 +12,7 @@ languages (``text``, ``{toctree}``...) are not run.
 """
 
 import contextlib
+import functools
 import io
 import re
 import shlex
@@ -22,10 +23,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+_FENCED = re.compile(r"^```(\S*)\n(.*?)^```", flags=re.S | re.M)
+
+
+def without_code_blocks(text):
+    """``text`` with its fenced code blocks taken out."""
+    return _FENCED.sub("", text)
+
+
+def code_blocks(text):
+    """``(language, code)`` of each fenced code block of ``text``."""
+    return _FENCED.findall(text)
+
+
 def blocks(path, language):
     """The fenced code blocks of ``language`` in the Markdown file ``path``."""
-    found = re.findall(r"^```(\S+)\n(.*?)^```", Path(path).read_text(), flags=re.S | re.M)
-    return [code for lang, code in found if lang == language]
+    return [code for lang, code in code_blocks(Path(path).read_text()) if lang == language]
 
 
 def expected_prints(code):
@@ -88,6 +101,19 @@ def check_shell_command(command):
         raise AssertionError(f"a document shows a command that no test knows: {command}")
 
 
+#: ``pip install`` options followed by a value.
+_OPTIONS_WITH_VALUES = {"-c", "--constraint", "--index-url", "--extra-index-url", "-r"}
+
+
+@functools.cache
+def project():
+    """pyproject.toml's ``[project]`` table."""
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+@functools.cache
 def _pins():
     """Package name -> version pinned in constraints.txt."""
     pins = {}
@@ -102,13 +128,11 @@ def _canonical(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@functools.cache
 def _declared():
     """skae's extras, and every package its dependencies and extras name."""
-    import tomllib
-
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    requirements = project["dependencies"] + [r for reqs in extras.values() for r in reqs]
+    extras = project()["optional-dependencies"]
+    requirements = project()["dependencies"] + [r for reqs in extras.values() for r in reqs]
     names = {_canonical(re.match(r"[\w.-]+", r).group()) for r in requirements}
     return set(extras), names
 
@@ -126,9 +150,8 @@ def check_pip_install(command):
             assert (ROOT / value).is_file(), f"{command}: no file {value}"
         if flag in ("--index-url", "--extra-index-url"):
             assert value.startswith("https://download.pytorch.org/whl/"), command
-    options_with_values = {"-c", "--constraint", "--index-url", "--extra-index-url", "-r"}
     targets = [w for w, before in zip(words, [""] + words[:-1], strict=True)
-               if not w.startswith("-") and before not in options_with_values]
+               if not w.startswith("-") and before not in _OPTIONS_WITH_VALUES]
     assert targets, command
     for target in targets:
         match = re.fullmatch(r"([\w.-]+|\.)(?:\[([\w,]+)\])?(?:==([\w.+]+))?", target)
@@ -160,12 +183,12 @@ def inline_pip_installs(text):
         kept, takes_value = [], False
         for word in words:
             bare = word if set(word) == {"."} else word.rstrip(").,;:")
-            if not (takes_value or bare.startswith("-") or re.fullmatch(r"[\w.\[\],=+-]+", bare)):
+            if bare in ("or", "and") or not (
+                    takes_value or bare.startswith("-") or re.fullmatch(r"[\w.\[\],=+-]+", bare)):
                 break
             kept.append(shlex.quote(bare))
-            takes_value = bare in ("-c", "--constraint", "--index-url", "--extra-index-url")
-            if bare != word or bare in ("or", "and"):
+            takes_value = bare in _OPTIONS_WITH_VALUES
+            if bare != word:  # a clause ends at the punctuation
                 break
-        kept = [w for w in kept if w not in ("or", "and")]
         if kept:
             yield "pip install " + " ".join(kept)

@@ -2,6 +2,7 @@
 valid call (see ``doc_blocks``); every guide page is in its table of
 contents; every public name is in the API reference."""
 
+import functools
 import inspect
 import re
 
@@ -11,8 +12,10 @@ from doc_blocks import (
     check_pip_install,
     check_shell_command,
     inline_pip_installs,
+    project,
     run_python_blocks,
     shell_commands,
+    without_code_blocks,
 )
 
 import skae
@@ -94,6 +97,7 @@ def test_install_commands_in_prose_install_what_skae_declares(where, command):
     check_pip_install(command)
 
 
+@functools.cache
 def _tracked():
     import subprocess
 
@@ -105,7 +109,7 @@ def _tracked():
 def _anchors(page):
     """The anchors of a Markdown page: its headings' slugs down to ###
     (MyST's ``myst_heading_anchors = 3``, GitHub's rule) and ``(label)=``."""
-    text = re.sub(r"(?ms)^```.*?^```", "", page.read_text())
+    text = without_code_blocks(page.read_text())
     slugs = {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
              for h in re.findall(r"^#{1,3} (.+)$", text, flags=re.M)}
     return slugs | set(re.findall(r"^\((\S+)\)=$", text, flags=re.M))
@@ -120,7 +124,7 @@ def test_links_point_at_tracked_files_and_anchors(page):
     """A link that works in the checkout but not in a clone (an ignored
     report) or that names a heading no longer there fails here."""
     tracked, broken = _tracked(), []
-    text = re.sub(r"(?ms)^```.*?^```", "", page.read_text())
+    text = without_code_blocks(page.read_text())
     for target in re.findall(r"\]\(([^)\s]+)\)", text):
         if re.match(r"[a-z]+:", target):  # https:, mailto:
             continue
@@ -157,9 +161,7 @@ def test_read_the_docs_builds_as_make_docs_does():
 
 
 def test_the_citation_names_this_release():
-    import tomllib
-
-    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    version = project()["version"]
     citation = (ROOT / "CITATION.cff").read_text()
     assert re.search(rf"^version: {re.escape(version)}$", citation, flags=re.M)
     assert f"version {version}" in (ROOT / "README.md").read_text()

@@ -7,7 +7,7 @@ outputs hold."""
 import re
 
 import pytest
-from doc_blocks import ROOT
+from doc_blocks import ROOT, code_blocks, without_code_blocks
 
 GUIDE = ROOT / "docs" / "site" / "guide"
 BENCHMARKS = sorted((GUIDE / "benchmarks").glob("*.md"))
@@ -33,8 +33,7 @@ NOT_MEASURED = {
 def _prose(text):
     """``text`` without code blocks, inline code, link targets, tables and
     math: the sentences a reader reads."""
-    text = re.sub(r"(?ms)^```.*?^```", "", text)
-    text = re.sub(r"`[^`]*`", "", text)
+    text = re.sub(r"`[^`]*`", "", without_code_blocks(text))
     text = re.sub(r"\]\([^)]*\)", "]", text)
     text = re.sub(r"(?m)^\|.*$", "", text)
     return re.sub(r"\$[^$]*\$", "", text)
@@ -42,7 +41,7 @@ def _prose(text):
 
 def _held(text):
     """The tables and code blocks of a page: what its commands printed."""
-    blocks = re.findall(r"(?ms)^```.*?^```", text)
+    blocks = [code for _, code in code_blocks(text)]
     rows = re.findall(r"(?m)^\|.*$", text)
     return "\n".join(blocks + rows)
 
@@ -56,7 +55,7 @@ def test_pages_other_than_benchmarks_state_no_figure(page):
     text = page.read_text()
     stated = [f for f in _figures(_prose(text)) if f not in NOT_MEASURED]
     assert not stated, f"state these on a benchmark page and link to it: {stated}"
-    rows = [row for row in re.findall(r"(?m)^\|.*$", re.sub(r"(?ms)^```.*?^```", "", text))
+    rows = [row for row in re.findall(r"(?m)^\|.*$", without_code_blocks(text))
             if _figures(re.sub(r"`[^`]*`", "", row))]
     assert not rows, f"a table of figures belongs on a benchmark page: {rows}"
 
